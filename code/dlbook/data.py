@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import tempfile
 import time
@@ -98,7 +99,7 @@ def download(url: str, sha256: str | None = None, sha1: str | None = None, *,
                 raise CorruptFileError(f"{url} arrived with {algorithm} {digest.hexdigest()}, expected {expected}")
             os.replace(tmp, target)
             return target
-        except (OSError, CorruptFileError) as err:  # URLError and timeouts are OSErrors
+        except (OSError, http.client.HTTPException, CorruptFileError) as err:  # URLError, timeouts: OSError
             last_error = err
             if attempt + 1 < retries:
                 time.sleep(min(2 ** attempt, 8))

