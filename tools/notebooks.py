@@ -14,12 +14,14 @@ import yaml
 from chapters import ROOT, notebook_chapters, read_notebook
 
 SETUP = '''# Setup: in Google Colab, install the book's package `dlbook`; elsewhere this cell does nothing.
+import importlib
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    "dlbook @ git+{repo}@{branch}#subdirectory=code"], check=True)'''
+                    "dlbook @ git+{repo}@{branch}#subdirectory=code"], check=True)
+    importlib.invalidate_caches()'''
 
 
 def setup_cell() -> nbformat.NotebookNode:

@@ -51,7 +51,7 @@ def device_name(dev: torch.device | None = None) -> str:
     dev = torch.device(dev) if dev is not None else device()
     if dev.type == "cuda":
         return torch.cuda.get_device_name(dev)
-    return f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
+    return f"CPU ({os.cpu_count()} cores)"
 
 
 def seed(n: int = 0) -> None:

@@ -78,7 +78,7 @@ def start(chapter: str, seed_value: int = 0) -> Profile:
     if not _state.get("atexit"):
         atexit.register(_touch)
         _state["atexit"] = True
-    print(f"profile: {prof.name} · device: {device_name(dev)} · torch {torch.__version__} · seed {seed_value}")
+    print(f"profile: {prof.name} · device: {device_name(dev)} · torch {torch.__version__.split('+')[0]}")
     return prof
 
 
