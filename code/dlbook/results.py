@@ -82,8 +82,9 @@ def start(chapter: str, seed_value: int = 0) -> Profile:
     return prof
 
 
-def record(name: str, value: Any, **tags: Any) -> float:
-    """Record the number ``value`` under ``name`` for the current chapter; returns it as a float.
+def record(name: str, value: Any, **tags: Any) -> None:
+    """Record the number ``value`` under ``name`` for the current chapter (nothing is returned,
+    so a ``record`` call that ends a notebook cell prints nothing).
 
     ``tags`` are kept beside the value (e.g. ``data="MNIST stand-in"``, ``ref="d2l-1.0.3/..."``).
     """
@@ -104,7 +105,6 @@ def record(name: str, value: Any, **tags: Any) -> float:
     clean = {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in tags.items()}
     _state["doc"]["results"][name] = {"value": number, "tags": clean}
     _touch()
-    return number
 
 
 def load_results(folder: str | os.PathLike) -> list[dict[str, Any]]:

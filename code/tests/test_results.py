@@ -33,7 +33,7 @@ def test_start_and_record_write_results_with_context(monkeypatch, capsys):
     monkeypatch.setenv("DLBOOK_PROFILE", "quick")
     profile = dlbook.start("part/chapter", seed_value=3)
     assert profile.name == "quick" and "profile: quick" in capsys.readouterr().out
-    assert dlbook.record("acc", torch.tensor(0.875), data="stand-in") == 0.875
+    assert dlbook.record("acc", torch.tensor(0.875), data="stand-in") is None
     dlbook.record("speed", np.float32(1234.5))
     doc = read("part/chapter")
     assert doc["chapter"] == "part/chapter" and doc["profile"] == "quick"
