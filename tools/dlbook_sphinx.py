@@ -183,8 +183,9 @@ def exec_stats_nodes(app, docname: str) -> list[nodes.Node]:
             continue
         how = exec_data.get("method") or ("nbval" if tested else "")
         status = ("ok" if exec_data.get("succeeded") else "failed") if exec_data else tested.get("status", "")
-        rows.append([chapter_link(app, docname, chapter), seconds, how, status,
-                     run.get("profile") or tested.get("profile"), run.get("device_name"), run.get("torch")])
+        rows.append([chapter_link(app, docname, chapter), round(seconds, 1) if seconds else None, how, status,
+                     run.get("profile") or tested.get("profile"), run.get("device_name"),
+                     (run.get("torch") or "").split("+")[0]])
     if not rows:
         return [nodes.paragraph(text="No chapter was executed in this build.")]
     return [make_table(["chapter", "run time (s)", "executed by", "status", "profile", "hardware", "torch"], rows)]
@@ -194,6 +195,36 @@ def fill_placeholders(app, doctree, docname):
     for node in list(doctree.findall(Placeholder)):
         make = results_nodes if node["kind"] == "results" else exec_stats_nodes
         node.replace_self(make(app, docname))
+
+
+def overwrite_carriage_returns(text: str) -> str:
+    """What a terminal shows for ``text``: after a carriage return, the line is written over."""
+    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def merge_streams_keeping_carriage_returns(original):
+    """Wrap myst-nb's stream merging so that progress bars show only their final state.
+
+    myst-nb ends every stream message with a newline before merging, which turns each
+    carriage-return update of a progress bar into a line of its own. Here the messages of each
+    stream are joined as the terminal received them, and each line keeps what was written last.
+    """
+
+    def merge(outputs):
+        merged, streams = [], {}
+        for output in outputs or []:
+            if output["output_type"] == "stream":
+                if output["name"] in streams:
+                    streams[output["name"]]["text"] += output["text"]
+                    continue
+                output = output.copy()
+                streams[output["name"]] = output
+            merged.append(output)
+        for output in streams.values():
+            output["text"] = overwrite_carriage_returns(output["text"])
+        return original(merged)
+
+    return merge
 
 
 def always_regenerate(app, env, added, changed, removed):
@@ -217,6 +248,9 @@ def add_colab_link(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    import myst_nb.core.render as nb_render
+
+    nb_render.coalesce_streams = merge_streams_keeping_carriage_returns(nb_render.coalesce_streams)
     app.add_config_value("dlbook_notebook_branch", "notebooks", "html")
     app.add_node(Placeholder)
     app.add_directive("dlbook-results", ResultsDirective)
