@@ -40,12 +40,13 @@ def load_runs(folder: Path) -> dict[str, dict]:
 
 
 def fmt(value) -> str:
+    """A number as a reader wants to see it: four significant digits, thousands separated."""
     if value is None or value == "":
         return "—"
     if isinstance(value, float):
         if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
             return f"{value:.3g}"
-        return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
 
 
@@ -138,6 +139,8 @@ def results_nodes(app, docname: str) -> list[nodes.Node]:
             for name in (doc or {}).get("results", {}):
                 if name not in names:
                     names.append(name)
+        if not names:
+            continue
         rows = []
         for name in names:
             row = [name]
@@ -157,7 +160,10 @@ def results_nodes(app, docname: str) -> list[nodes.Node]:
         how += [f"{n}: {d['profile']} profile on {d['device_name']}, torch {d['torch']}"
                 for n, d in zip(run_names, docs[1:]) if d]
         out.append(nodes.paragraph(text="; ".join(how) + "."))
-        out.append(make_table(headers, rows))
+        if not any(row[-1] for row in rows):  # no published number for this chapter
+            out.append(make_table(headers[:-1], [row[:-1] for row in rows]))
+        else:
+            out.append(make_table(headers, rows))
     if not out:
         out.append(nodes.paragraph(text="No chapter has recorded a result in this build."))
     out.append(nodes.rubric(text="Published numbers of Dive into Deep Learning (PyTorch)"))
