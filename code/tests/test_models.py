@@ -17,3 +17,15 @@ def test_mlp_layers_and_output_shape():
 def test_mlp_rejects_bad_sizes(sizes):
     with pytest.raises(ValueError, match="sizes"):
         mlp(sizes)
+
+
+def test_lenet_variants():
+    from dlbook.models import lenet
+
+    for classic, act in [(True, nn.Sigmoid), (False, nn.ReLU)]:
+        net = lenet(classic)
+        assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+        assert any(isinstance(m, act) for m in net)
+    assert sum(p.numel() for p in lenet().parameters()) == 61_706
+    with pytest.raises(TypeError, match="classic"):
+        lenet("yes")
