@@ -19,10 +19,6 @@ def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU, flatten: bool =
     return nn.Sequential(*layers)
 
 
-import torch
-from torch import nn
-
-
 def lenet(classic: bool = False) -> nn.Sequential:
     """LeNet-5 for 1×28×28 images: sigmoid and average pooling if `classic`, else ReLU and max pooling."""
     if not isinstance(classic, bool):
