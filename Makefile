@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JB_FLAGS := -W -n --keep-going
-# the execution cache must notice changes to the package, not only to the chapters' cells
+# the execution cache must notice changes to the package, not only to the chapters' cells: when the
+# package changes, both jupyter-cache and Sphinx's environment are cleared so every chapter re-runs
 PKG_HASH = $(shell cat code/pyproject.toml $$(find code/dlbook -name '*.py' | sort) | sha256sum | cut -c1-16)
 TEST_OUT := _build/test
 
@@ -23,7 +24,7 @@ book: $(STAMP)
 	@mkdir -p _build
 	@if [ "$$(cat _build/.dlbook-hash 2>/dev/null)" != "$(PKG_HASH)" ]; then \
 	  echo "dlbook changed since the last build: clearing the execution cache"; \
-	  rm -rf _build/.jupyter_cache; fi
+	  rm -rf _build/.jupyter_cache _build/.doctrees; fi
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "$(PKG_HASH)" > _build/.dlbook-hash
 	@echo "Book: _build/html/index.html"
