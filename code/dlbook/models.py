@@ -2,9 +2,12 @@
 # Edit the cells tagged `export` (module: models) in:
 #   chapters/foundations/softmax.md
 #   chapters/cnn/first-cnn.md
+#   chapters/cnn/modern-cnns.md
 
 import torch
 from torch import nn
+import math
+from dataclasses import dataclass
 
 
 def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU, flatten: bool = True) -> nn.Sequential:
@@ -35,3 +38,93 @@ def lenet(classic: bool = False) -> nn.Sequential:
         nn.Linear(120, 84), activation(),
         nn.Linear(84, 10),                                         # class scores
     )
+
+
+@dataclass
+class LayerCost:
+    """Parameters and multiply–accumulates (per example) of one call of one layer."""
+
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]
+    params: int
+    macs: int
+
+
+@dataclass
+class ModelCost:
+    """What :func:`cost` measured: the layers in call order, and the totals."""
+
+    layers: list[LayerCost]
+    params: int
+
+    @property
+    def macs(self) -> int:
+        """Multiply–accumulates per example (convolutions and linear layers)."""
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def flops(self) -> int:
+        """Floating-point operations per example: two per multiply–accumulate."""
+        return 2 * self.macs
+
+    def table(self) -> str:
+        """One line per layer with its output shape, parameters and MACs, then the totals."""
+        rows = [f"{'layer':28} {'output':>14} {'params':>12} {'MACs':>15}"]
+        for layer in self.layers:
+            shape = "×".join(map(str, layer.output_shape))
+            rows.append(f"{layer.name + ' ' + layer.kind:28.28} {shape:>14} {layer.params:>12,} {layer.macs:>15,}")
+        rows.append(f"{'total':28} {'':>14} {self.params:>12,} {self.macs:>15,}")
+        return "\n".join(rows)
+
+
+def _macs(module: nn.Module, inputs: torch.Tensor, output: torch.Tensor) -> int:
+    """Multiply–accumulates of one call, for a whole batch."""
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        return inputs.numel() * module.out_channels // module.groups * math.prod(module.kernel_size)
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return output.numel() * module.in_channels // module.groups * math.prod(module.kernel_size)
+    if isinstance(module, nn.Linear):
+        return output.numel() * module.in_features
+    return 0
+
+
+def cost(model: nn.Module, input_shape: tuple[int, ...]) -> ModelCost:
+    """Count the parameters of `model` and the MACs per example of one forward pass on `input_shape`.
+
+    `input_shape` includes the batch dimension, e.g. ``(1, 1, 28, 28)``. Layers called several
+    times are counted at every call; their parameters once.
+    """
+    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) < 2
+            or any(not isinstance(n, int) or n < 1 for n in input_shape)):
+        raise ValueError(f"input_shape must be a tuple of positive ints with a batch dimension, got {input_shape!r}")
+    layers: list[LayerCost] = []
+    names = {module: name for name, module in model.named_modules()}
+
+    def hook(module, args, output):
+        if isinstance(output, torch.Tensor):
+            layers.append(LayerCost(names[module] or "(model)", type(module).__name__, tuple(output.shape[1:]),
+                                    sum(p.numel() for p in module.parameters(recurse=False)),
+                                    _macs(module, args[0], output) // input_shape[0]))
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    was_training = model.training
+    try:
+        model.eval()
+        parameter = next(model.parameters(), None)
+        device = parameter.device if parameter is not None else torch.device("cpu")
+        with torch.no_grad():
+            model(torch.zeros(input_shape, device=device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return ModelCost(layers, sum(p.numel() for p in model.parameters()))
+
+
+def channels(c: int, width: float = 1.0, divisor: int = 1) -> int:
+    """`c` channels scaled by `width`, rounded to a multiple of `divisor` (at least `divisor`)."""
+    if width <= 0 or divisor < 1:
+        raise ValueError(f"width must be > 0 and divisor >= 1, got width={width}, divisor={divisor}")
+    return max(divisor, int(round(c * width / divisor)) * divisor)

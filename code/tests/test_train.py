@@ -34,6 +34,28 @@ def test_fit_with_plot_outside_notebook_and_custom_optimizer():
     assert history.test_acc == [] and len(history.train_acc) == 2
 
 
+def test_fit_steps_the_scheduler_every_minibatch():
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    fit(model, blobs(64, 0), epochs=2, optimizer=opt, scheduler=sched, batch_size=16, plot=False, progress=False)
+    assert sched.last_epoch == 2 * 4  # 4 minibatches per epoch
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**8)
+
+
+def test_fit_channels_last_and_mixed_precision_on_the_cpu():
+    dlbook.seed(0)
+    images = torch.randn(64, 3, 8, 8)
+    labels = (images[:, 0].mean((1, 2)) > 0).long()
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(4, 2))
+    history = fit(model, TensorDataset(images, labels), epochs=1, batch_size=16, device="cpu",
+                  channels_last=True, mixed_precision=True, plot=False, progress=False)
+    assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert model[0].weight.dtype == torch.float32  # mixed precision is a no-op without a GPU
+    assert len(history.train_loss) == 1
+
+
 def test_fit_rejects_bad_arguments():
     with pytest.raises(ValueError, match="epochs"):
         fit(nn.Linear(2, 2), blobs(10, 0), epochs=0)
