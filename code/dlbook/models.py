@@ -3,11 +3,15 @@
 #   chapters/foundations/softmax.md
 #   chapters/cnn/first-cnn.md
 #   chapters/cnn/modern-cnns.md
+#   chapters/cnn/batch-norm-resnet.md
+#   chapters/cnn/efficient-cnns.md
 
 import torch
 from torch import nn
 import math
 from dataclasses import dataclass
+import torch.nn.functional as F
+from collections import OrderedDict
 
 
 def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU, flatten: bool = True) -> nn.Sequential:
@@ -128,3 +132,339 @@ def channels(c: int, width: float = 1.0, divisor: int = 1) -> int:
     if width <= 0 or divisor < 1:
         raise ValueError(f"width must be > 0 and divisor >= 1, got width={width}, divisor={divisor}")
     return max(divisor, int(round(c * width / divisor)) * divisor)
+
+
+def alexnet(num_classes: int = 10, in_channels: int = 1, width: float = 1.0) -> nn.Sequential:
+    """AlexNet for 224×224 inputs (at least 67×67), all widths scaled by `width`."""
+    c = lambda n: channels(n, width)  # noqa: E731
+    return nn.Sequential(
+        nn.Conv2d(in_channels, c(96), kernel_size=11, stride=4, padding=1), nn.ReLU(),  # 96×54×54
+        nn.MaxPool2d(kernel_size=3, stride=2),                                           # 96×26×26
+        nn.Conv2d(c(96), c(256), kernel_size=5, padding=2), nn.ReLU(),                   # 256×26×26
+        nn.MaxPool2d(kernel_size=3, stride=2),                                           # 256×12×12
+        nn.Conv2d(c(256), c(384), kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(c(384), c(384), kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(c(384), c(256), kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2),                                           # 256×5×5
+        nn.AdaptiveAvgPool2d((5, 5)),   # a no-op at 224 px; lets smaller inputs reach the same head
+        nn.Flatten(),
+        nn.Linear(c(256) * 25, c(4096)), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(c(4096), c(4096)), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(c(4096), num_classes),
+    )
+
+
+VGG11 = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
+
+
+def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequential:
+    """`num_convs` 3×3 convolutions (padding 1) with ReLU, then 2×2 max pooling: halves height and width."""
+    if num_convs < 1:
+        raise ValueError(f"num_convs must be >= 1, got {num_convs}")
+    layers: list[nn.Module] = []
+    for i in range(num_convs):
+        layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, kernel_size=3, padding=1), nn.ReLU()]
+    return nn.Sequential(*layers, nn.MaxPool2d(kernel_size=2, stride=2))
+
+
+def vgg(arch: tuple[tuple[int, int], ...] = VGG11, num_classes: int = 10, in_channels: int = 1,
+        width: float = 1.0) -> nn.Sequential:
+    """VGG from (number of convolutions, channels) blocks, for 224×224 inputs (at least 2**len(arch))."""
+    blocks, c_in = [], in_channels
+    for num_convs, c_out in arch:
+        blocks.append(vgg_block(num_convs, c_in, channels(c_out, width)))
+        c_in = channels(c_out, width)
+    hidden = channels(4096, width)
+    return nn.Sequential(
+        *blocks, nn.AdaptiveAvgPool2d((7, 7)), nn.Flatten(),   # the pooling is a no-op at 224 px
+        nn.Linear(c_in * 49, hidden), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(hidden, num_classes),
+    )
+
+
+def nin_block(in_channels: int, out_channels: int, kernel_size: int, stride: int, padding: int) -> nn.Sequential:
+    """A convolution followed by two 1×1 convolutions, each with ReLU: an MLP applied at every pixel."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+    )
+
+
+def nin(num_classes: int = 10, in_channels: int = 1, width: float = 1.0) -> nn.Sequential:
+    """Network in Network for 224×224 inputs (at least 67×67): no fully connected layer at all."""
+    c = lambda n: channels(n, width)  # noqa: E731
+    return nn.Sequential(
+        nin_block(in_channels, c(96), kernel_size=11, stride=4, padding=0), nn.MaxPool2d(3, stride=2),
+        nin_block(c(96), c(256), kernel_size=5, stride=1, padding=2), nn.MaxPool2d(3, stride=2),
+        nin_block(c(256), c(384), kernel_size=3, stride=1, padding=1), nn.MaxPool2d(3, stride=2),
+        nn.Dropout(0.5),
+        nin_block(c(384), num_classes, kernel_size=3, stride=1, padding=1),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(),   # global average pooling: one score per class
+    )
+
+
+class Inception(nn.Module):
+    """Four parallel paths (1×1; 1×1→3×3; 1×1→5×5; 3×3 max-pool→1×1), concatenated along channels.
+
+    `c1` is the output of path 1, `c2 = (reduce, out)` and `c3 = (reduce, out)` those of paths 2
+    and 3, `c4` that of path 4; the block outputs `c1 + c2[1] + c3[1] + c4` channels at the input's
+    height and width.
+    """
+
+    def __init__(self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int], c4: int):
+        super().__init__()
+        self.p1 = nn.Sequential(nn.Conv2d(in_channels, c1, kernel_size=1), nn.ReLU())
+        self.p2 = nn.Sequential(nn.Conv2d(in_channels, c2[0], kernel_size=1), nn.ReLU(),
+                                nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1), nn.ReLU())
+        self.p3 = nn.Sequential(nn.Conv2d(in_channels, c3[0], kernel_size=1), nn.ReLU(),
+                                nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2), nn.ReLU())
+        self.p4 = nn.Sequential(nn.MaxPool2d(kernel_size=3, stride=1, padding=1),
+                                nn.Conv2d(in_channels, c4, kernel_size=1), nn.ReLU())
+        self.out_channels = c1 + c2[1] + c3[1] + c4
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.p1(x), self.p2(x), self.p3(x), self.p4(x)], dim=1)
+
+
+def googlenet(num_classes: int = 10, in_channels: int = 1, width: float = 1.0) -> nn.Sequential:
+    """GoogLeNet (without its auxiliary classifiers) for 96×96 inputs: a stem, nine Inception blocks."""
+    c = lambda n: channels(n, width)  # noqa: E731
+    specs = [  # (c1, (c2 reduce, c2), (c3 reduce, c3), c4) of the paper's nine blocks; "pool" between stages
+        (64, (96, 128), (16, 32), 32), (128, (128, 192), (32, 96), 64), "pool",
+        (192, (96, 208), (16, 48), 64), (160, (112, 224), (24, 64), 64), (128, (128, 256), (24, 64), 64),
+        (112, (144, 288), (32, 64), 64), (256, (160, 320), (32, 128), 128), "pool",
+        (256, (160, 320), (32, 128), 128), (384, (192, 384), (48, 128), 128),
+    ]
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_channels, c(64), kernel_size=7, stride=2, padding=3), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+        nn.Conv2d(c(64), c(64), kernel_size=1), nn.ReLU(),
+        nn.Conv2d(c(64), c(192), kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+    ]
+    c_in = c(192)
+    for spec in specs:
+        if spec == "pool":
+            layers.append(nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+            continue
+        c1, (r2, c2), (r3, c3), c4 = spec
+        block = Inception(c_in, c(c1), (c(r2), c(c2)), (c(r3), c(c3)), c(c4))
+        layers.append(block)
+        c_in = block.out_channels
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes))
+
+
+def _check_sizes(**sizes: int) -> None:
+    """Raise a ValueError naming the first argument that is not a positive int."""
+    for name, value in sizes.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _shortcut(in_channels: int, out_channels: int, stride: int) -> nn.Module:
+    """The identity if the shapes match, else a 1×1 convolution (with `stride`) and batch norm: a projection."""
+    if stride == 1 and in_channels == out_channels:
+        return nn.Identity()
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False),
+                         nn.BatchNorm2d(out_channels))
+
+
+class Residual(nn.Module):
+    """ResNet's basic block: 3×3 conv–BN–ReLU–3×3 conv–BN, plus the (projected) input, then ReLU.
+
+    The first convolution has stride `stride`; maps (batch, in_channels, H, W) to
+    (batch, out_channels, ceil(H / stride), ceil(W / stride)).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
+        super().__init__()
+        _check_sizes(in_channels=in_channels, out_channels=out_channels, stride=stride)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut = _shortcut(in_channels, out_channels, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + self.shortcut(x))
+
+
+def _resnet_stem(in_channels: int, out_channels: int) -> list[nn.Module]:
+    """7×7 convolution with stride 2, BN, ReLU, 3×3 max pooling with stride 2: a quarter of the side."""
+    return [nn.Conv2d(in_channels, out_channels, kernel_size=7, stride=2, padding=3, bias=False),
+            nn.BatchNorm2d(out_channels), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2, padding=1)]
+
+
+def resnet18(num_classes: int = 10, in_channels: int = 1, width: float = 1.0) -> nn.Sequential:
+    """ResNet-18 for 96×96 inputs (any size works): a stem, four stages of two basic blocks, pooling, linear.
+
+    The stages have 64, 128, 256 and 512 channels times `width`; each stage after the first halves
+    height and width.
+    """
+    _check_sizes(num_classes=num_classes, in_channels=in_channels)
+    widths = [channels(c, width) for c in (64, 128, 256, 512)]
+    layers = _resnet_stem(in_channels, widths[0])
+    c_in = widths[0]
+    for i, c_out in enumerate(widths):
+        layers += [Residual(c_in, c_out, stride=1 if i == 0 else 2), Residual(c_out, c_out)]
+        c_in = c_out
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes))
+
+
+class Bottleneck(nn.Module):
+    """Bottleneck residual block: 1×1 reduce to `mid_channels`, 3×3 (in `groups` groups, with `stride`), 1×1 expand.
+
+    Each convolution is followed by batch norm, the first two also by ReLU; the shortcut is the
+    identity or a projection, and ReLU follows the addition. `mid_channels` must be divisible by `groups`.
+    """
+
+    def __init__(self, in_channels: int, mid_channels: int, out_channels: int, stride: int = 1, groups: int = 1):
+        super().__init__()
+        _check_sizes(in_channels=in_channels, mid_channels=mid_channels, out_channels=out_channels,
+                     stride=stride, groups=groups)
+        if mid_channels % groups:
+            raise ValueError(f"mid_channels ({mid_channels}) must be divisible by groups ({groups})")
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, mid_channels, kernel_size=1, bias=False), nn.BatchNorm2d(mid_channels), nn.ReLU(),
+            nn.Conv2d(mid_channels, mid_channels, kernel_size=3, stride=stride, padding=1, groups=groups, bias=False),
+            nn.BatchNorm2d(mid_channels), nn.ReLU(),
+            nn.Conv2d(mid_channels, out_channels, kernel_size=1, bias=False), nn.BatchNorm2d(out_channels),
+        )
+        self.shortcut = _shortcut(in_channels, out_channels, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.body(x) + self.shortcut(x))
+
+
+def resnext(num_classes: int = 10, in_channels: int = 1, width: float = 1.0, groups: int = 32) -> nn.Sequential:
+    """A small ResNeXt for 96×96 inputs (any size works): the ResNet stem, one grouped bottleneck per stage.
+
+    The four stages have ResNeXt-50's widths (middle 128·2^i split into `groups` groups, output
+    256·2^i, times `width`), with one block each instead of (3, 4, 6, 3).
+    """
+    _check_sizes(num_classes=num_classes, in_channels=in_channels, groups=groups)
+    c_in = channels(64, width)
+    layers = _resnet_stem(in_channels, c_in)
+    for i in range(4):
+        mid, out = channels(128 * 2**i, width, divisor=groups), channels(256 * 2**i, width)
+        layers.append(Bottleneck(c_in, mid, out, stride=1 if i == 0 else 2, groups=groups))
+        c_in = out
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes))
+
+
+class DenseBlock(nn.Module):
+    """`num_convs` BN–ReLU–3×3 conv layers, each fed the concatenation of the input and all earlier outputs.
+
+    Maps (batch, in_channels, H, W) to (batch, in_channels + num_convs * growth_rate, H, W).
+    """
+
+    def __init__(self, num_convs: int, in_channels: int, growth_rate: int):
+        super().__init__()
+        _check_sizes(num_convs=num_convs, in_channels=in_channels, growth_rate=growth_rate)
+        self.convs = nn.ModuleList(
+            nn.Sequential(nn.BatchNorm2d(in_channels + i * growth_rate), nn.ReLU(),
+                          nn.Conv2d(in_channels + i * growth_rate, growth_rate, kernel_size=3, padding=1, bias=False))
+            for i in range(num_convs))
+        self.out_channels = in_channels + num_convs * growth_rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            x = torch.cat([x, conv(x)], dim=1)   # keep everything, append growth_rate new channels
+        return x
+
+
+def transition(in_channels: int, out_channels: int) -> nn.Sequential:
+    """DenseNet's transition layer: BN, ReLU, 1×1 convolution to `out_channels`, 2×2 average pooling (stride 2)."""
+    _check_sizes(in_channels=in_channels, out_channels=out_channels)
+    return nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU(),
+                         nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False),
+                         nn.AvgPool2d(kernel_size=2, stride=2, ceil_mode=True))  # an odd side rounds up
+
+
+def densenet(num_classes: int = 10, in_channels: int = 1, width: float = 1.0) -> nn.Sequential:
+    """DenseNet for 96×96 inputs (any size works): the ResNet stem, four dense blocks of four convolutions
+    with growth rate 32 (times `width`), transitions that halve channels and side between them."""
+    _check_sizes(num_classes=num_classes, in_channels=in_channels)
+    c, growth = channels(64, width), channels(32, width)
+    layers = _resnet_stem(in_channels, c)
+    for i in range(4):
+        block = DenseBlock(4, c, growth)
+        layers.append(block)
+        c = block.out_channels
+        if i < 3:
+            layers.append(transition(c, c // 2))
+            c //= 2
+    return nn.Sequential(*layers, nn.BatchNorm2d(c), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, num_classes))
+
+
+class SqueezeExcite(nn.Module):
+    """Squeeze-and-excitation (Hu et al., 2018): rescale each channel by a gate in (0, 1) computed
+    from the spatial averages of all channels, through a bottleneck of ``channels // reduction`` units."""
+
+    def __init__(self, channels: int, reduction: int = 16):
+        super().__init__()
+        if not isinstance(channels, int) or channels < 1:
+            raise ValueError(f"channels must be a positive int, got {channels!r}")
+        if not isinstance(reduction, int) or not 1 <= reduction <= channels:
+            raise ValueError(f"reduction must be an int between 1 and channels={channels} "
+                             f"(so that channels // reduction >= 1), got {reduction!r}")
+        self.channels = channels
+        self.squeeze = nn.AdaptiveAvgPool2d(1)
+        self.reduce = nn.Linear(channels, channels // reduction)
+        self.expand = nn.Linear(channels // reduction, channels)
+
+    def gate(self, x: torch.Tensor) -> torch.Tensor:
+        """The per-channel gates for ``x`` (batch, channels, height, width): shape (batch, channels, 1, 1)."""
+        if x.ndim != 4 or x.shape[1] != self.channels:
+            raise ValueError(f"expected input (batch, {self.channels}, height, width), got {tuple(x.shape)}")
+        z = self.squeeze(x).flatten(1)                                   # (batch, channels)
+        s = torch.sigmoid(self.expand(torch.relu(self.reduce(z))))       # (batch, channels)
+        return s[:, :, None, None]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gate(x)
+
+
+class DepthwiseSeparable(nn.Sequential):
+    """MobileNet's block: 3×3 depthwise conv, BN, ReLU, then 1×1 pointwise conv, BN, ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
+        for name, value in [("in_channels", in_channels), ("out_channels", out_channels), ("stride", stride)]:
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        super().__init__(OrderedDict(
+            depthwise=nn.Conv2d(in_channels, in_channels, 3, stride=stride, padding=1,
+                                groups=in_channels, bias=False),
+            bn1=nn.BatchNorm2d(in_channels), relu1=nn.ReLU(),
+            pointwise=nn.Conv2d(in_channels, out_channels, 1, bias=False),
+            bn2=nn.BatchNorm2d(out_channels), relu2=nn.ReLU()))
+
+
+# (output channels, stride) of MobileNet v1's thirteen depthwise-separable blocks
+MOBILENET_V1 = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+                (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1))
+
+
+def mobilenet(num_classes: int = 10, in_channels: int = 1, width: float = 1.0) -> nn.Sequential:
+    """MobileNet v1 (Howard et al., 2017) with width multiplier `width`, the paper's strides.
+
+    A 3×3 stride-2 stem with 32·width channels, the 13 blocks of ``MOBILENET_V1``, global average
+    pooling and a linear layer. Total stride 32: 224 px inputs end at 7×7, 28 px inputs at 1×1.
+    """
+    if not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    if not isinstance(in_channels, int) or in_channels < 1:
+        raise ValueError(f"in_channels must be a positive int, got {in_channels!r}")
+    c = channels(32, width)
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, c, 3, stride=2, padding=1, bias=False),
+                               nn.BatchNorm2d(c), nn.ReLU()]
+    for c_out, stride in MOBILENET_V1:
+        layers.append(DepthwiseSeparable(c, channels(c_out, width), stride))
+        c = channels(c_out, width)
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, num_classes)]
+    return nn.Sequential(*layers)
