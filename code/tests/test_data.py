@@ -198,3 +198,30 @@ def test_image_set_checks_shapes():
         data.ImageSet(torch.zeros(5, 28, 28), torch.zeros(5), ["a"], "test")
     with pytest.raises(ValueError, match="labels"):
         data.ImageSet(torch.zeros(5, 1, 28, 28), torch.zeros(4), ["a"], "test")
+
+
+def test_time_machine_offline_uses_announced_stand_in(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    monkeypatch.setenv("DLBOOK_DATA", str(tmp_path))
+    text, source = data.time_machine()
+    assert len(text) > 400_000 and "assert" in text and "Python" in source
+    assert "offline stand-in for The Time Machine" in capsys.readouterr().out
+
+
+def test_time_machine_reads_a_verified_cached_copy(monkeypatch, tmp_path, capsys):
+    book = "The Time Traveller (for so it will be convenient to speak of him)\n" * 10
+    (tmp_path / "timemachine.txt").write_text(book, encoding="utf-8")
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    monkeypatch.setenv("DLBOOK_DATA", str(tmp_path))
+    monkeypatch.setattr(data, "TIME_MACHINE_SHA1", data.file_hash(tmp_path / "timemachine.txt", "sha1"))
+    text, source = data.time_machine()
+    assert text == book and "Wells" in source and "stand-in" not in capsys.readouterr().out
+
+
+def test_time_machine_corrupt_cache_offline_falls_back_and_names_the_file(monkeypatch, tmp_path, capsys):
+    (tmp_path / "timemachine.txt").write_text("truncated", encoding="utf-8")
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    monkeypatch.setenv("DLBOOK_DATA", str(tmp_path))
+    text, _ = data.time_machine()
+    out = capsys.readouterr().out
+    assert "timemachine.txt does not match" in out and len(text) > 400_000
