@@ -56,31 +56,44 @@ def file_hash(path: str | os.PathLike, algorithm: str = "sha256") -> str:
 
 
 def download(url: str, sha256: str | None = None, sha1: str | None = None, *,
+             check: Callable[[Path], None] | None = None,
              folder: str | os.PathLike | None = None, filename: str | None = None,
              retries: int = 3, timeout: float = 30.0) -> Path:
     """Fetch ``url`` into the cache and return its path, verified by ``sha256`` or ``sha1``.
 
     A cached file with the right checksum is reused. A cached file with the wrong one is replaced
     (or, offline, reported by name). The download goes to a temporary file that is renamed into
-    place only after it verifies, so no partial file is ever left under the final name.
+    place only after it verifies, so no partial file is ever left under the final name. For a file
+    whose publisher gives no checksum, ``check`` instead inspects the contents and raises
+    :class:`CorruptFileError` when they are not what the loader expects.
     """
-    if (sha256 is None) == (sha1 is None):
-        raise ValueError("download needs exactly one of sha256=... or sha1=...")
+    if sum(v is not None for v in (sha256, sha1, check)) != 1:
+        raise ValueError("download needs exactly one of sha256=..., sha1=... or check=...")
     algorithm, expected = ("sha256", sha256) if sha256 else ("sha1", sha1)
-    expected = expected.lower()
+    expected = expected.lower() if expected else None
+
+    def verified(path: Path) -> bool:
+        if check is None:
+            return file_hash(path, algorithm) == expected
+        try:
+            check(path)
+        except CorruptFileError:
+            return False
+        return True
     if retries < 1:
         raise ValueError(f"retries must be >= 1, got {retries}")
     folder = Path(folder) if folder is not None else data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / (filename or url.rstrip("/").rsplit("/", 1)[-1])
 
+    what = "its expected contents" if check else f"its {algorithm} checksum"
     if target.exists():
-        if file_hash(target, algorithm) == expected:
+        if verified(target):
             return target
         if offline():
-            raise CorruptFileError(f"{target} does not match its {algorithm} checksum; "
+            raise CorruptFileError(f"{target} does not match {what}; "
                                    f"delete it and run again with a network connection")
-        print(f"cached file {target} does not match its {algorithm} checksum: downloading it again")
+        print(f"cached file {target} does not match {what}: downloading it again")
         target.unlink()
     if offline():
         raise DownloadError(f"{target.name} is not cached in {folder} and DLBOOK_OFFLINE is set")
@@ -90,13 +103,13 @@ def download(url: str, sha256: str | None = None, sha1: str | None = None, *,
         fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
         tmp = Path(tmp_name)
         try:
-            digest = hashlib.new(algorithm)
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
                 for block in iter(lambda: response.read(1 << 20), b""):
                     out.write(block)
-                    digest.update(block)
-            if digest.hexdigest() != expected:
-                raise CorruptFileError(f"{url} arrived with {algorithm} {digest.hexdigest()}, expected {expected}")
+            if check is not None:
+                check(tmp)
+            elif (got := file_hash(tmp, algorithm)) != expected:
+                raise CorruptFileError(f"{url} arrived with {algorithm} {got}, expected {expected}")
             os.replace(tmp, target)
             return target
         except (OSError, http.client.HTTPException, CorruptFileError) as err:  # URLError, timeouts: OSError
@@ -272,3 +285,122 @@ def time_machine() -> tuple[str, str]:
         note = f" [offline stand-in for The Time Machine; {str(err).splitlines()[0][:150]}]"
     print(f"data: {source} — {len(text):,} characters{note}")
     return text, source
+
+
+SURNAMES_URL = "https://download.pytorch.org/tutorial/data.zip"
+# language of the stand-in -> the Faker locale whose surname list it draws on (each has >= 200 names)
+SURNAME_LOCALES = {"Chinese": "zh_CN", "Czech": "cs_CZ", "Dutch": "nl_NL", "English": "en_GB", "Finnish": "fi_FI",
+                   "French": "fr_FR", "German": "de_DE", "Greek": "el_GR", "Irish": "ga_IE", "Italian": "it_IT",
+                   "Russian": "ru_RU", "Spanish": "es_ES", "Swedish": "sv_SE"}
+
+
+def _names_in_zip(path: Path) -> dict[str, list[str]]:
+    """The ``data/names/<Language>.txt`` files of the PyTorch tutorial archive, one name per line."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            files = [n for n in archive.namelist() if n.startswith("data/names/") and n.endswith(".txt")]
+            names = {Path(n).stem: archive.read(n).decode("utf-8").split("\n") for n in files}
+    except (zipfile.BadZipFile, UnicodeDecodeError) as err:
+        raise CorruptFileError(f"{path} is not the names archive: {err}") from err
+    names = {lang: [n.strip() for n in lines if n.strip()] for lang, lines in names.items()}
+    if len(names) != 18 or sum(map(len, names.values())) < 20_000:   # the published archive: 18 files, 20,074 names
+        raise CorruptFileError(f"{path} holds {len(names)} name files, expected the 18 of the tutorial archive")
+    return names
+
+
+def _faker_surnames(per_language: int) -> dict[str, list[str]]:
+    """Surnames from the locale lists of the Faker package, transliterated to ASCII with Unidecode."""
+    import importlib
+
+    try:
+        from unidecode import unidecode
+    except ImportError as err:
+        raise DownloadError("the offline surname stand-in needs faker and unidecode (pip install faker unidecode)") from err
+    rng = np.random.default_rng(0)
+    names = {}
+    for language, locale in SURNAME_LOCALES.items():
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        raw = set()
+        for attr in ("last_names", "last_names_male", "last_names_female"):
+            raw.update(getattr(provider, attr, ()))   # a tuple, or a dict of name -> weight
+        ascii_names = {unidecode(n).strip() for n in raw}
+        ascii_names = sorted(n for n in ascii_names if n and n.replace("-", "").replace("'", "").isalpha())
+        names[language] = [str(n) for n in rng.permutation(ascii_names)[:per_language]]
+    return names
+
+
+def surnames(per_language: int = 400) -> tuple[dict[str, list[str]], str]:
+    """Surnames by language of origin, ``{language: [name, ...]}``, and a description of the source.
+
+    Online: the 18 languages of the PyTorch name-classification tutorial (about 20,000 names, as
+    published, accents kept). Offline (or when the download fails): up to ``per_language`` surnames
+    of each of 13 languages from the Faker package's locale lists, in Latin letters, announced.
+    """
+    if per_language < 1:
+        raise ValueError(f"per_language must be >= 1, got {per_language}")
+    try:   # the tutorial publishes no checksum, so the archive's contents are checked instead
+        names = _names_in_zip(download(SURNAMES_URL, check=_names_in_zip, filename="pytorch-tutorial-data.zip"))
+        source, note = "surnames of the PyTorch name-classification tutorial (18 languages)", ""
+    except (DownloadError, CorruptFileError) as err:
+        names = _faker_surnames(per_language)
+        source = f"surnames from Faker's locale lists ({len(names)} languages, at most {per_language} each)"
+        note = f" [offline stand-in for the tutorial's names; {str(err).splitlines()[0][:150]}]"
+    print(f"data: {source} — {sum(map(len, names.values())):,} names{note}")
+    return names, source
+
+
+TRANSLATION_URL = "http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip"
+TRANSLATION_SHA1 = "94646ad1522d915e7b0f9296181140edcf86a4f5"
+
+
+def _number_and_date_pairs() -> list[tuple[str, str]]:
+    """English-French sentence pairs about numbers (num2words) and dates (Babel), in a fixed order."""
+    import datetime
+
+    try:
+        from babel.dates import format_date
+        from num2words import num2words
+    except ImportError as err:
+        raise DownloadError("the offline translation stand-in needs num2words and babel") from err
+    pairs = []
+    for n in range(1000):
+        en, fr = num2words(n, lang="en"), num2words(n, lang="fr")
+        pairs += [(f"{en.capitalize()}.", f"{fr.capitalize()}."),
+                  (f"I count to {en}.", f"Je compte jusqu'à {fr}."),
+                  (f"Write {en}.", f"Écris {fr}.")]
+        if n >= 2:
+            pairs += [(f"I have {en} books.", f"J'ai {fr} livres."),
+                      (f"We saw {en} dogs.", f"Nous avons vu {fr} chiens.")]
+        if 2 <= n <= 120:
+            pairs.append((f"I am {en} years old.", f"J'ai {fr} ans."))
+    day = datetime.date(2024, 1, 1)
+    for _ in range(731):   # two years of dates
+        en, fr = format_date(day, "EEEE d MMMM", locale="en"), format_date(day, "EEEE d MMMM", locale="fr")
+        pairs += [(f"Today is {en}.", f"Aujourd'hui, c'est {fr}."), (f"See you on {en}!", f"À {fr} !")]
+        day += datetime.timedelta(days=1)
+    return pairs
+
+
+def translation_pairs() -> tuple[list[tuple[str, str]], str]:
+    """English-French sentence pairs ``[(english, french), ...]`` and a description of their source.
+
+    Online: d2l's ``fra-eng.zip`` (the Tatoeba pairs of manythings.org, about 167,000), as published.
+    Offline (or when the download fails): about 6,000 pairs about numbers and dates, generated with
+    ``num2words`` and ``babel`` in both languages, announced.
+    """
+    import zipfile
+
+    try:
+        path = download(TRANSLATION_URL, sha1=TRANSLATION_SHA1)
+        with zipfile.ZipFile(path) as archive:
+            lines = archive.read("fra-eng/fra.txt").decode("utf-8").split("\n")
+        pairs = [tuple(line.split("\t")[:2]) for line in lines if line.count("\t") >= 1]
+        source, note = "English-French pairs of d2l's fra-eng.zip (Tatoeba, manythings.org)", ""
+    except (DownloadError, CorruptFileError) as err:
+        pairs = _number_and_date_pairs()
+        source = "English-French sentences about numbers and dates, generated with num2words and babel"
+        note = f" [offline stand-in for fra-eng.zip; {str(err).splitlines()[0][:150]}]"
+    print(f"data: {source} — {len(pairs):,} pairs{note}")
+    return pairs, source

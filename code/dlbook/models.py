@@ -200,7 +200,7 @@ def nin(num_classes: int = 10, in_channels: int = 1, width: float = 1.0) -> nn.S
         nin_block(c(96), c(256), kernel_size=5, stride=1, padding=2), nn.MaxPool2d(3, stride=2),
         nin_block(c(256), c(384), kernel_size=3, stride=1, padding=1), nn.MaxPool2d(3, stride=2),
         nn.Dropout(0.5),
-        nin_block(c(384), num_classes, kernel_size=3, stride=1, padding=1),
+        nin_block(c(384), num_classes, kernel_size=3, stride=1, padding=1)[:-1],   # no ReLU on the scores
         nn.AdaptiveAvgPool2d(1), nn.Flatten(),   # global average pooling: one score per class
     )
 

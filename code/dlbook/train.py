@@ -66,13 +66,18 @@ class Timer:
         return self.sum() / len(self.times) if self.times else 0.0
 
 
-def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
-    """Number of correct predictions: ``y_hat`` holds class scores ``(batch, classes)`` or labels ``(batch,)``."""
+def num_correct(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Number of correct predictions as a tensor on ``y``'s device (reading it is left to the caller)."""
     if y_hat.ndim > 1 and y_hat.shape[1] > 1:
         y_hat = y_hat.argmax(dim=1)
     if y_hat.shape[0] != y.shape[0]:
         raise ValueError(f"y_hat has {y_hat.shape[0]} rows but y has {y.shape[0]}")
-    return float((y_hat.reshape(y.shape).to(y.dtype) == y).sum())
+    return (y_hat.reshape(y.shape).to(y.dtype) == y).sum()
+
+
+def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
+    """Number of correct predictions: ``y_hat`` holds class scores ``(batch, classes)`` or labels ``(batch,)``."""
+    return float(num_correct(y_hat, y))
 
 
 class ResidentLoader:
@@ -177,7 +182,9 @@ def fit(model: nn.Module, train_data: Dataset | DataLoader, test_data: Dataset |
     bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=True)
     for epoch in bar:
         model.train()
-        metric = Accumulator(3)  # summed loss, correct, examples
+        # Sums stay on the device during the epoch: reading them every step would make the CPU
+        # wait for the GPU each time instead of queueing the next step's work.
+        loss_sum, correct, examples = torch.zeros((), device=device), torch.zeros((), device=device), 0
         timer.start()
         for X, y in train_iter:
             X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
@@ -192,11 +199,13 @@ def fit(model: nn.Module, train_data: Dataset | DataLoader, test_data: Dataset |
             if scheduler is not None:
                 scheduler.step()
             with torch.no_grad():
-                metric.add(l.item() * y.numel(), accuracy(y_hat, y), y.numel())
+                loss_sum += l.detach().float() * y.numel()
+                correct += num_correct(y_hat, y)
+                examples += y.numel()
+        history.train_loss.append(loss_sum.item() / examples)   # waits for the epoch's last step
+        history.train_acc.append(correct.item() / examples)
         timer.stop()
-        history.train_loss.append(metric[0] / metric[2])
-        history.train_acc.append(metric[1] / metric[2])
-        history.examples += int(metric[2])
+        history.examples += examples
         points = [history.train_loss[-1], history.train_acc[-1]]
         if test_iter is not None:
             history.test_acc.append(evaluate(model, test_iter, device=device))

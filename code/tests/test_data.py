@@ -225,3 +225,85 @@ def test_time_machine_corrupt_cache_offline_falls_back_and_names_the_file(monkey
     text, _ = data.time_machine()
     out = capsys.readouterr().out
     assert "timemachine.txt does not match" in out and len(text) > 400_000
+
+
+def test_download_with_a_content_check(server, tmp_path):
+    seen = []
+
+    def check(path):
+        seen.append(path.name)
+        if path.read_bytes() != PAYLOAD:
+            raise data.CorruptFileError("not the payload")
+
+    path = data.download(server.url, check=check, folder=tmp_path, filename="payload.bin")
+    assert path.read_bytes() == PAYLOAD and seen and seen[0].endswith(".part")   # checked before renaming
+    assert data.download(server.url, check=check, folder=tmp_path, filename="payload.bin") == path
+    assert server.requests == 1
+    with pytest.raises(ValueError, match="exactly one"):
+        data.download(server.url, sha1=SHA1, check=check, folder=tmp_path)
+    server.plan = ["truncated"]
+    with pytest.raises(data.DownloadError, match="not the payload"):
+        data.download(server.url, check=check, folder=tmp_path, filename="other.bin", retries=1)
+    assert leftovers(tmp_path) == ["payload.bin"]
+
+
+def names_archive(path: Path, languages: int = 18, per_language: int = 1200) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for i in range(languages):
+            archive.writestr(f"data/names/Lang{i}.txt", "\n".join(f"Náme{i}x{j}" for j in range(per_language)) + "\n")
+
+
+def test_surnames_offline_stand_in_is_announced(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    monkeypatch.setenv("DLBOOK_DATA", str(tmp_path))
+    names, source = data.surnames(per_language=150)
+    assert set(names) == set(data.SURNAME_LOCALES) and "Faker" in source
+    assert all(100 <= len(v) <= 150 and len(set(v)) == len(v) for v in names.values()), {k: len(v) for k, v in names.items()}
+    assert all(n.isascii() for v in names.values() for n in v)
+    assert "offline stand-in for the tutorial's names" in capsys.readouterr().out
+    assert data.surnames(per_language=150)[0] == names   # the same sample every time
+    with pytest.raises(ValueError, match="per_language"):
+        data.surnames(per_language=0)
+
+
+def test_surnames_reads_the_cached_tutorial_archive(monkeypatch, tmp_path, capsys):
+    names_archive(tmp_path / "pytorch-tutorial-data.zip")
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    monkeypatch.setenv("DLBOOK_DATA", str(tmp_path))
+    names, source = data.surnames()
+    assert len(names) == 18 and len(names["Lang3"]) == 1200 and names["Lang3"][0] == "Náme3x0"
+    assert "tutorial" in source and "stand-in" not in capsys.readouterr().out
+
+
+def test_surnames_rejects_a_wrong_archive_and_names_it(monkeypatch, tmp_path, capsys):
+    names_archive(tmp_path / "pytorch-tutorial-data.zip", languages=5)
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    monkeypatch.setenv("DLBOOK_DATA", str(tmp_path))
+    names, _ = data.surnames()
+    out = capsys.readouterr().out
+    assert len(names) == len(data.SURNAME_LOCALES) and "pytorch-tutorial-data.zip does not match" in out
+
+
+def test_translation_pairs_offline_stand_in(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    monkeypatch.setenv("DLBOOK_DATA", str(tmp_path))
+    pairs, source = data.translation_pairs()
+    assert len(pairs) > 5000 and len(set(pairs)) == len(pairs) and "num2words" in source
+    assert ("I have twenty-one books.", "J'ai vingt et un livres.") in pairs
+    assert ("Today is Monday 1 January.", "Aujourd'hui, c'est lundi 1 janvier.") in pairs
+    assert "offline stand-in for fra-eng.zip" in capsys.readouterr().out
+
+
+def test_translation_pairs_reads_a_verified_cached_archive(monkeypatch, tmp_path, capsys):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "fra-eng.zip", "w") as archive:
+        archive.writestr("fra-eng/fra.txt", "Go.\tVa !\nI lost.\tJ'ai perdu.\tCC-BY 2.0\n")
+    monkeypatch.setenv("DLBOOK_OFFLINE", "1")
+    monkeypatch.setenv("DLBOOK_DATA", str(tmp_path))
+    monkeypatch.setattr(data, "TRANSLATION_SHA1", data.file_hash(tmp_path / "fra-eng.zip", "sha1"))
+    pairs, source = data.translation_pairs()
+    assert pairs == [("Go.", "Va !"), ("I lost.", "J'ai perdu.")] and "fra-eng" in source
+    assert "stand-in" not in capsys.readouterr().out
