@@ -5,6 +5,7 @@
 #   chapters/cnn/modern-cnns.md
 #   chapters/cnn/batch-norm-resnet.md
 #   chapters/cnn/efficient-cnns.md
+#   chapters/rnn/seq2seq.md
 
 import torch
 from torch import nn
@@ -468,3 +469,108 @@ def mobilenet(num_classes: int = 10, in_channels: int = 1, width: float = 1.0) -
         c = channels(c_out, width)
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, num_classes)]
     return nn.Sequential(*layers)
+
+
+class Encoder(nn.Module):
+    """The encoder interface: ``forward(X, *args)`` maps a source minibatch to its outputs."""
+
+    def forward(self, X: torch.Tensor, *args):
+        """The encoder's outputs for the source minibatch ``X``; subclasses implement it."""
+        raise NotImplementedError
+
+
+class Decoder(nn.Module):
+    """The decoder interface.
+
+    ``init_state(enc_all_outputs, *args)`` builds the starting state from the encoder's outputs;
+    ``forward(X, state) -> (scores, state)`` reads target tokens X (batch, steps) and returns
+    scores (batch, steps, vocab) and the new state. ``forward`` must not change the state it is
+    given in place (beam search calls it several times on the same state).
+    """
+
+    def init_state(self, enc_all_outputs, *args):
+        """The decoder's starting state from the encoder's outputs; subclasses implement it."""
+        raise NotImplementedError
+
+    def forward(self, X: torch.Tensor, state):
+        """``(scores (batch, steps, vocab), new state)`` for target tokens ``X``; subclasses implement it."""
+        raise NotImplementedError
+
+
+class EncoderDecoder(nn.Module):
+    """An encoder and a decoder: ``forward(enc_X, dec_X, *args) -> decoder(dec_X, init_state(...))``."""
+
+    def __init__(self, encoder: Encoder, decoder: Decoder):
+        super().__init__()
+        if not isinstance(encoder, nn.Module) or not isinstance(decoder, Decoder):
+            raise TypeError("encoder must be an nn.Module and decoder a Decoder "
+                            f"(got {type(encoder).__name__}, {type(decoder).__name__})")
+        self.encoder, self.decoder = encoder, decoder
+
+    def forward(self, enc_X: torch.Tensor, dec_X: torch.Tensor, *args):
+        """Scores (batch, steps, vocab) for the decoder inputs ``dec_X``, and the decoder's final state.
+        ``args`` (e.g. the source valid lengths) go to the encoder and to ``init_state``."""
+        enc_all_outputs = self.encoder(enc_X, *args)
+        state = self.decoder.init_state(enc_all_outputs, *args)
+        return self.decoder(dec_X, state)
+
+
+def _check_sizes_rnn(**sizes: int) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+class Seq2SeqEncoder(Encoder):
+    """Embedding + multi-layer GRU. ``X`` (batch, steps) of indices -> (outputs (steps, batch,
+    num_hiddens), state (num_layers, batch, num_hiddens)); extra arguments are ignored."""
+
+    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
+                 dropout: float = 0.0):
+        super().__init__()
+        _check_sizes_rnn(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
+                         num_layers=num_layers)
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, dropout=dropout)
+
+    def forward(self, X: torch.Tensor, *args):
+        """Embed ``X`` (batch, steps) and run the GRU over it, time-major."""
+        if X.dim() != 2:
+            raise ValueError(f"X must have shape (batch, steps), got {tuple(X.shape)}")
+        emb = self.embedding(X.T.long())          # (steps, batch, embed): time-major for the GRU
+        outputs, state = self.rnn(emb)
+        return outputs, state
+
+
+class Seq2SeqDecoder(Decoder):
+    """Embedding + multi-layer GRU + linear layer over the target vocabulary. The encoder's final
+    top-layer state (the context) is concatenated to the embedded input at every step.
+    State: ``(hidden (num_layers, batch, num_hiddens), context (batch, num_hiddens))``."""
+
+    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
+                 dropout: float = 0.0):
+        super().__init__()
+        _check_sizes_rnn(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
+                         num_layers=num_layers)
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout)
+        self.dense = nn.Linear(num_hiddens, vocab_size)
+
+    def init_state(self, enc_all_outputs, *args):
+        """The encoder's final state starts the decoder; its top layer is the fixed context."""
+        _, enc_state = enc_all_outputs
+        return enc_state, enc_state[-1]
+
+    def forward(self, X: torch.Tensor, state):
+        """Scores (batch, steps, vocab) for the tokens ``X`` (batch, steps) and the new state."""
+        if X.dim() != 2:
+            raise ValueError(f"X must have shape (batch, steps), got {tuple(X.shape)}")
+        hidden, context = state
+        emb = self.embedding(X.T.long())                           # (steps, batch, embed)
+        ctx = context.unsqueeze(0).expand(emb.shape[0], -1, -1)    # (steps, batch, hiddens)
+        outputs, hidden = self.rnn(torch.cat([emb, ctx], dim=2), hidden)
+        return self.dense(outputs).transpose(0, 1), (hidden, context)   # (batch, steps, vocab)

@@ -2,6 +2,7 @@
 # Edit the cells tagged `export` (module: text) in:
 #   chapters/rnn/language-models.md
 #   chapters/rnn/rnn-scratch.md
+#   chapters/rnn/seq2seq.md
 
 import collections
 import random
@@ -432,3 +433,326 @@ class RNNLM(nn.Module):
         if isinstance(self.rnn, nn.LSTM):
             return h, torch.zeros(layers, batch_size, self.rnn.hidden_size, device=device)
         return h
+
+
+def preprocess_nmt(sentence: str) -> str:
+    """Lower-case ``sentence``, turn non-breaking spaces into spaces and put a space before
+    each of ``, . ! ?`` that follows a non-space character."""
+    if not isinstance(sentence, str):
+        raise TypeError(f"sentence must be a str, got {type(sentence).__name__}")
+    s = sentence.replace("\u202f", " ").replace("\xa0", " ").lower()
+    out = [" " + ch if ch in ",.!?" and i > 0 and s[i - 1] != " " else ch for i, ch in enumerate(s)]
+    return "".join(out).strip()
+
+
+def tokenize_nmt(pairs: list[tuple[str, str]], num_examples: int | None = None
+                 ) -> tuple[list[list[str]], list[list[str]]]:
+    """Preprocess and split into words the first ``num_examples`` (default: all) pairs
+    ``(source, target)``; returns the source token lists and the target token lists."""
+    if num_examples is not None and (isinstance(num_examples, bool) or not isinstance(num_examples, int)
+                                     or num_examples < 1):
+        raise ValueError(f"num_examples must be a positive int or None, got {num_examples!r}")
+    chosen = list(pairs)[:num_examples]
+    if any(not isinstance(p, (tuple, list)) or len(p) != 2 for p in chosen):
+        raise ValueError("pairs must be (source, target) pairs of strings")
+    src = tokenize([preprocess_nmt(s) for s, _ in chosen], "word")
+    tgt = tokenize([preprocess_nmt(t) for _, t in chosen], "word")
+    return src, tgt
+
+
+def truncate_pad(line: list, num_steps: int, padding_token) -> list:
+    """``line`` cut to its first ``num_steps`` items, or extended with ``padding_token`` to that length."""
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
+        raise ValueError(f"num_steps must be a positive int, got {num_steps!r}")
+    line = list(line)
+    return line[:num_steps] + [padding_token] * max(0, num_steps - len(line))
+
+
+def build_array_nmt(lines: list[list[str]], vocab: "Vocab", num_steps: int
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token lists -> (indices (n, num_steps), valid lengths (n,)): each line gets ``<eos>``,
+    is truncated or padded with ``<pad>``; the valid length counts the non-padding tokens."""
+    for special in ("<pad>", "<eos>"):
+        if special not in vocab.token_to_idx:
+            raise ValueError(f"vocab must contain the reserved token {special!r}")
+    pad = vocab["<pad>"]
+    rows = [truncate_pad(vocab[list(line)] + [vocab["<eos>"]], num_steps, pad) for line in lines]
+    array = torch.tensor(rows, dtype=torch.long).reshape(len(rows), num_steps)
+    valid_len = (array != pad).long().sum(dim=1)
+    return array, valid_len
+
+
+SPECIALS = ["<pad>", "<bos>", "<eos>"]
+
+
+def load_translation(pairs: list[tuple[str, str]], batch_size: int, num_steps: int,
+                     num_examples: int | None = None, min_freq: int = 2, shuffle: bool = True
+                     ) -> tuple[torch.utils.data.DataLoader, "Vocab", "Vocab"]:
+    """A minibatch iterator over sentence pairs, and the source and target vocabularies.
+
+    The first ``num_examples`` pairs (default: all) are preprocessed, split into words, mapped to
+    two :class:`Vocab` (tokens seen at least ``min_freq`` times, plus ``<unk>`` and the reserved
+    ``<pad>``, ``<bos>``, ``<eos>``), given ``<eos>`` and truncated or padded to ``num_steps``.
+    Each minibatch is ``(X, X_valid_len, Y, Y_valid_len)``: two (batch, num_steps) LongTensors of
+    indices and their valid lengths, (batch,).
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    src, tgt = tokenize_nmt(pairs, num_examples)
+    if not src:
+        raise ValueError("pairs is empty")
+    src_vocab = Vocab(src, min_freq=min_freq, reserved_tokens=SPECIALS)
+    tgt_vocab = Vocab(tgt, min_freq=min_freq, reserved_tokens=SPECIALS)
+    X, X_valid_len = build_array_nmt(src, src_vocab, num_steps)
+    Y, Y_valid_len = build_array_nmt(tgt, tgt_vocab, num_steps)
+    dataset = torch.utils.data.TensorDataset(X, X_valid_len, Y, Y_valid_len)
+    data_iter = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+    return data_iter, src_vocab, tgt_vocab
+
+
+def sequence_mask(X: torch.Tensor, valid_len: torch.Tensor, value: float = 0.0) -> torch.Tensor:
+    """A copy of ``X`` (batch, steps, ...) with every entry at a step >= the row's valid length set to ``value``."""
+    if X.dim() < 2:
+        raise ValueError(f"X must have shape (batch, steps, ...), got {tuple(X.shape)}")
+    valid_len = torch.as_tensor(valid_len, device=X.device)
+    if valid_len.shape != X.shape[:1]:
+        raise ValueError(f"valid_len must have shape ({X.shape[0]},), got {tuple(valid_len.shape)}")
+    mask = torch.arange(X.shape[1], device=X.device)[None, :] < valid_len[:, None]
+    mask = mask.reshape(mask.shape + (1,) * (X.dim() - 2))
+    return torch.where(mask, X, torch.as_tensor(value, dtype=X.dtype, device=X.device))
+
+
+class MaskedSoftmaxCELoss(nn.Module):
+    """Cross-entropy of scores (batch, steps, vocab) against labels (batch, steps) in which the
+    steps at or after each row's valid length count zero. Returns the (batch, steps) losses
+    (``reduction="none"``), their sum, or the mean over the valid tokens (``"mean"``)."""
+
+    def __init__(self, reduction: str = "none"):
+        super().__init__()
+        if reduction not in ("none", "sum", "mean"):
+            raise ValueError(f"reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
+        self.reduction = reduction
+
+    def forward(self, pred: torch.Tensor, label: torch.Tensor, valid_len: torch.Tensor) -> torch.Tensor:
+        """The masked losses of ``pred`` (batch, steps, vocab) for ``label`` (batch, steps)."""
+        if pred.dim() != 3 or pred.shape[:2] != label.shape:
+            raise ValueError(f"pred must be (batch, steps, vocab) and label (batch, steps), "
+                             f"got {tuple(pred.shape)} and {tuple(label.shape)}")
+        losses = F.cross_entropy(pred.permute(0, 2, 1), label.long(), reduction="none")  # (batch, steps)
+        losses = sequence_mask(losses, valid_len)
+        if self.reduction == "none":
+            return losses
+        total = losses.sum()
+        if self.reduction == "sum":
+            return total
+        return total / torch.as_tensor(valid_len, device=pred.device).clamp(max=label.shape[1]).sum().clamp(min=1)
+
+
+def decoder_inputs(Y: torch.Tensor, bos: int) -> torch.Tensor:
+    """Teacher forcing: ``<bos>`` followed by the target ``Y`` (batch, steps) shifted right by one."""
+    if Y.dim() != 2:
+        raise ValueError(f"Y must have shape (batch, steps), got {tuple(Y.shape)}")
+    bos_column = torch.full((Y.shape[0], 1), bos, dtype=Y.dtype, device=Y.device)
+    return torch.cat([bos_column, Y[:, :-1]], dim=1)
+
+
+@dataclass
+class Seq2SeqHistory:
+    """Per-epoch training loss (cross-entropy per valid target token) and throughput."""
+
+    loss: list[float] = field(default_factory=list)
+    tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_sec(self) -> float:
+        """Valid target tokens trained on per second over the whole run."""
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+    def __repr__(self) -> str:
+        last = f"{self.loss[-1]:.3f}" if self.loss else "-"
+        return f"Seq2SeqHistory({len(self.loss)} epochs: loss {last}, {self.tokens_per_sec:,.0f} tokens/sec)"
+
+
+def train_seq2seq(net: nn.Module, data_iter, lr: float, num_epochs: int, tgt_vocab: "Vocab",
+                  device: torch.device | str | None = None, *, theta: float = 1.0,
+                  optimizer: torch.optim.Optimizer | None = None, progress: bool = True) -> Seq2SeqHistory:
+    """Train an encoder-decoder with teacher forcing and the masked cross-entropy.
+
+    ``data_iter`` yields ``(X, X_valid_len, Y, Y_valid_len)``; the decoder reads ``<bos>`` and
+    ``Y`` shifted right and predicts ``Y``; ``net(X, dec_X, X_valid_len)`` returns
+    ``(scores, state)``. Gradients are clipped to norm ``theta``; ``optimizer`` defaults to Adam
+    with learning rate ``lr``.
+    """
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
+        raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
+    if not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    device = torch.device(device) if device is not None else next(net.parameters()).device
+    net.to(device).train()
+    optimizer = optimizer or torch.optim.Adam(net.parameters(), lr=lr)
+    loss_fn, bos = MaskedSoftmaxCELoss("none"), tgt_vocab["<bos>"]
+    history, timer = Seq2SeqHistory(), Timer()
+    bar = tqdm(range(num_epochs), desc="epochs", disable=not progress, leave=True)
+    for _ in bar:
+        metric = Accumulator(2)  # summed loss, valid tokens
+        timer.start()
+        for X, X_valid_len, Y, Y_valid_len in data_iter:
+            X, X_valid_len, Y, Y_valid_len = (t.to(device) for t in (X, X_valid_len, Y, Y_valid_len))
+            Y_hat, _ = net(X, decoder_inputs(Y, bos), X_valid_len)
+            total = loss_fn(Y_hat, Y, Y_valid_len).sum()
+            num_tokens = Y_valid_len.sum()
+            optimizer.zero_grad(set_to_none=True)
+            (total / num_tokens).backward()
+            grad_clipping(net, theta)
+            optimizer.step()
+            metric.add(total.item(), num_tokens.item())
+        timer.stop()
+        if metric[1] == 0:
+            raise ValueError("data_iter yielded no minibatch")
+        history.loss.append(metric[0] / metric[1])
+        history.tokens += int(metric[1])
+        bar.set_postfix(loss=f"{history.loss[-1]:.3f}")
+    bar.close()
+    history.seconds = timer.sum()
+    print(history)
+    return history
+
+
+def _copy_state(state):
+    """A copy of the nested tuples/lists/dicts of a decoder state (tensors are shared, not copied)."""
+    if isinstance(state, (list, tuple)):
+        return type(state)(_copy_state(s) for s in state)
+    if isinstance(state, dict):
+        return {k: _copy_state(v) for k, v in state.items()}
+    return state
+
+
+def _check_search(bos: int, eos: int, max_steps: int) -> None:
+    for name, value in (("bos", bos), ("eos", eos)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+
+
+def _next_log_probs(decoder: nn.Module, token: int, state, device) -> tuple[torch.Tensor, object]:
+    """One decoder step from ``token``: log-probabilities over the vocabulary (vocab,) and the new state."""
+    scores, new_state = decoder(torch.tensor([[token]], device=device), _copy_state(state))
+    return F.log_softmax(scores[0, -1].float(), dim=-1), new_state
+
+
+def greedy_search(decoder: nn.Module, state, bos: int, eos: int, max_steps: int,
+                  device: torch.device | str | None = None) -> tuple[list[int], float]:
+    """Greedy decoding with a Decoder (``forward(X, state) -> (scores, state)``), batch size 1.
+
+    Starts from ``bos`` and appends the most likely token until ``eos`` or ``max_steps`` tokens.
+    Returns the tokens (without ``eos``) and the sum of their log-probabilities (``eos`` included).
+    """
+    _check_search(bos, eos, max_steps)
+    tokens, log_prob, token = [], 0.0, bos
+    with torch.no_grad():
+        for _ in range(max_steps):
+            log_probs, state = _next_log_probs(decoder, token, state, device)
+            token = int(log_probs.argmax())
+            log_prob += log_probs[token].item()
+            if token == eos:
+                break
+            tokens.append(token)
+    return tokens, log_prob
+
+
+def beam_search(decoder: nn.Module, state, bos: int, eos: int, max_steps: int, beam_size: int,
+                alpha: float = 0.75, device: torch.device | str | None = None) -> tuple[list[int], float]:
+    """Beam search with a Decoder (``forward(X, state) -> (scores, state)``), batch size 1.
+
+    Keeps the ``beam_size`` most probable unfinished candidates; at each step extends each by every
+    token and keeps the best ``beam_size`` of the extensions; a candidate that ends in ``eos`` is
+    finished and leaves the beam. Of the finished candidates and those still open after
+    ``max_steps`` tokens, returns the one with the highest ``log P / L**alpha`` (``L`` tokens,
+    ``eos`` included): its tokens (without ``eos``) and that score.
+    """
+    _check_search(bos, eos, max_steps)
+    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+        raise ValueError(f"beam_size must be a positive int, got {beam_size!r}")
+    if not isinstance(alpha, (int, float)) or alpha < 0:
+        raise ValueError(f"alpha must be a non-negative number, got {alpha!r}")
+    beams = [([], 0.0, bos, state)]          # (tokens, log P, last token, decoder state)
+    done = []                                # (tokens, log P, length with eos)
+    with torch.no_grad():
+        for _ in range(max_steps):
+            candidates = []
+            for b, (tokens, log_p, last, st) in enumerate(beams):
+                log_probs, new_state = _next_log_probs(decoder, last, st, device)
+                beams[b] = (tokens, log_p, last, new_state)
+                top = torch.topk(log_probs, min(beam_size, log_probs.numel()))
+                candidates += [(log_p + v, b, int(i)) for v, i in zip(top.values.tolist(), top.indices.tolist())]
+            candidates.sort(key=lambda c: -c[0])
+            new_beams = []
+            for log_p, b, token in candidates[:beam_size]:
+                tokens = beams[b][0]
+                if token == eos:
+                    done.append((tokens, log_p, len(tokens) + 1))
+                else:
+                    new_beams.append((tokens + [token], log_p, token, beams[b][3]))
+            beams = new_beams
+            if not beams:
+                break
+    done += [(tokens, log_p, len(tokens)) for tokens, log_p, _, _ in beams]
+    best = max(done, key=lambda d: d[1] / d[2] ** alpha)
+    return best[0], best[1] / best[2] ** alpha
+
+
+def predict_seq2seq(net: nn.Module, src_sentence: str, src_vocab: "Vocab", tgt_vocab: "Vocab",
+                    num_steps: int, device: torch.device | str | None = None, beam_size: int = 1,
+                    alpha: float = 0.75) -> str:
+    """Translate one sentence with an EncoderDecoder: greedy decoding for ``beam_size=1``,
+    beam search otherwise. Returns the predicted target tokens joined by spaces."""
+    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+        raise ValueError(f"beam_size must be a positive int, got {beam_size!r}")
+    device = torch.device(device) if device is not None else next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    src = src_vocab[preprocess_nmt(src_sentence).split()] + [src_vocab["<eos>"]]
+    enc_valid_len = torch.tensor([min(len(src), num_steps)], device=device)
+    enc_X = torch.tensor([truncate_pad(src, num_steps, src_vocab["<pad>"])], device=device)
+    with torch.no_grad():
+        state = net.decoder.init_state(net.encoder(enc_X, enc_valid_len), enc_valid_len)
+    bos, eos = tgt_vocab["<bos>"], tgt_vocab["<eos>"]
+    if beam_size == 1:
+        tokens, _ = greedy_search(net.decoder, state, bos, eos, num_steps, device)
+    else:
+        tokens, _ = beam_search(net.decoder, state, bos, eos, num_steps, beam_size, alpha, device)
+    if was_training:
+        net.train()
+    return " ".join(tgt_vocab.to_tokens(tokens))
+
+
+def ngram_precision(pred_tokens: list[str], label_tokens: list[str], n: int) -> float:
+    """Clipped n-gram precision: the prediction's n-grams that the label contains (an n-gram
+    found c times in the label matches at most c times), over the prediction's n-grams; 0 if it has none."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    pred_ngrams = collections.Counter(tuple(pred_tokens[i:i + n]) for i in range(len(pred_tokens) - n + 1))
+    label_ngrams = collections.Counter(tuple(label_tokens[i:i + n]) for i in range(len(label_tokens) - n + 1))
+    total = sum(pred_ngrams.values())
+    if total == 0:
+        return 0.0
+    return sum(min(c, label_ngrams[g]) for g, c in pred_ngrams.items()) / total
+
+
+def bleu(pred_seq: str, label_seq: str, k: int) -> float:
+    """BLEU of a prediction against one label, both space-separated token strings:
+    exp(min(0, 1 - len_label / len_pred)) * prod_{n=1..k} p_n ** (1 / 2**n), p_n the clipped
+    n-gram precisions. An empty prediction, or one shorter than k tokens, scores 0."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    if not isinstance(pred_seq, str) or not isinstance(label_seq, str):
+        raise TypeError("pred_seq and label_seq must be strings of space-separated tokens")
+    pred, label = pred_seq.split(), label_seq.split()
+    if not pred:
+        return 0.0
+    score = math.exp(min(0.0, 1 - len(label) / len(pred)))
+    for n in range(1, k + 1):
+        score *= ngram_precision(pred, label, n) ** (0.5 ** n)
+    return score
