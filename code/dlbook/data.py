@@ -404,3 +404,158 @@ def translation_pairs() -> tuple[list[tuple[str, str]], str]:
         note = f" [offline stand-in for fra-eng.zip; {str(err).splitlines()[0][:150]}]"
     print(f"data: {source} — {len(pairs):,} pairs{note}")
     return pairs, source
+
+
+# ---------------------------------------------------------------------------------------------
+# Object detection: the banana detection set (d2l), with a generated offline stand-in.
+# ---------------------------------------------------------------------------------------------
+
+BANANA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/banana-detection.zip"
+BANANA_SHA1 = "5de26c8fce5ccdea9f91267273464dc968d20d72"
+BANANA_SIZES = {"train": 1000, "val": 100}     # images in the published set
+STAND_IN_BACKGROUNDS = ("astronaut", "chelsea", "coffee", "rocket", "brick", "grass", "gravel")
+
+
+class DetectionSet(TensorDataset):
+    """Images ``(N, 3, S, S)`` in [0, 1] and targets ``(N, K, 5)`` = [class, xmin, ymin, xmax, ymax] in [0, 1]."""
+
+    def __init__(self, images: torch.Tensor, targets: torch.Tensor, source: str):
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f"images must have shape (N, 3, H, W), got {tuple(images.shape)}")
+        if targets.ndim != 3 or targets.shape[0] != images.shape[0] or targets.shape[2] != 5:
+            raise ValueError(f"targets must have shape ({images.shape[0]}, K, 5), got {tuple(targets.shape)}")
+        super().__init__(images, targets)
+        self.images, self.targets, self.source = images, targets, source
+
+    def __repr__(self) -> str:
+        return f"DetectionSet({len(self)} images of shape {tuple(self.images.shape[1:])}, {self.source})"
+
+
+def _resize(images: torch.Tensor, size: int) -> torch.Tensor:
+    """A batch ``(N, 3, h, w)`` resized to ``(N, 3, size, size)`` (bilinear, antialiased), clamped to [0, 1]."""
+    if images.shape[-2:] == (size, size):
+        return images
+    out = torch.nn.functional.interpolate(images, size=(size, size), mode="bilinear",
+                                          antialias=True, align_corners=False)
+    return out.clamp_(0, 1)
+
+
+def _read_bananas(path: Path, split: str, n: int | None, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``n`` images (in label.csv order) of ``bananas_<split>`` in d2l's zip, with normalised boxes."""
+    import csv
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    with zipfile.ZipFile(path) as archive:
+        folder = f"banana-detection/bananas_{split}"
+        rows = list(csv.DictReader(io.TextIOWrapper(archive.open(f"{folder}/label.csv"), encoding="utf-8")))
+        rows = rows[:n] if n is not None else rows
+        images, targets = [], []
+        for row in rows:
+            with Image.open(io.BytesIO(archive.read(f"{folder}/images/{row['img_name']}"))) as im:
+                arr = np.asarray(im.convert("RGB"), dtype=np.float32) / 255
+            h, w = arr.shape[:2]
+            box = [float(row[k]) for k in ("xmin", "ymin", "xmax", "ymax")]
+            images.append(_resize(torch.from_numpy(arr).permute(2, 0, 1)[None], size)[0])
+            targets.append([float(row["label"]), box[0] / w, box[1] / h, box[2] / w, box[3] / h])
+    return torch.stack(images), torch.tensor(targets, dtype=torch.float32)[:, None, :]
+
+
+def _backgrounds() -> list[np.ndarray]:
+    """scikit-image's bundled sample photos and textures as float RGB arrays (loaded once)."""
+    global _BACKGROUND_CACHE
+    if _BACKGROUND_CACHE is None:
+        from skimage import data as skdata
+
+        arrays = []
+        for name in STAND_IN_BACKGROUNDS:
+            img = np.asarray(getattr(skdata, name)(), dtype=np.float32) / 255
+            if img.ndim == 2:
+                img = np.repeat(img[..., None], 3, axis=2)
+            arrays.append(np.ascontiguousarray(img[..., :3]))
+        _BACKGROUND_CACHE = arrays
+    return _BACKGROUND_CACHE
+
+
+_BACKGROUND_CACHE: list[np.ndarray] | None = None
+
+
+def _stand_in_example(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """One generated image ``(3, size, size)``, the object's mask ``(size, size)`` and its box (normalised)."""
+    backgrounds = _backgrounds()
+    bg = backgrounds[rng.integers(len(backgrounds))]
+    h, w = bg.shape[:2]
+    side = int(rng.uniform(0.4, 1.0) * min(h, w))
+    top, left = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+    crop = torch.from_numpy(bg[top:top + side, left:left + side]).permute(2, 0, 1)[None]
+    image = _resize(crop, size)[0].numpy().copy()
+    if rng.random() < 0.5:
+        image = image[:, :, ::-1].copy()
+    # a banana-like crescent: a disc minus a shifted disc, stretched, rotated and placed at random
+    a = rng.uniform(0.08, 0.22) * size                   # half length
+    b = a * rng.uniform(0.45, 0.7)                       # half thickness of the outer ellipse
+    theta = rng.uniform(0, np.pi)
+    reach = max(a, b) + 2
+    cx, cy = rng.uniform(reach, size - reach, size=2)
+    ys, xs = np.mgrid[0:size, 0:size] + 0.5
+    u = ((xs - cx) * np.cos(theta) + (ys - cy) * np.sin(theta)) / a
+    v = (-(xs - cx) * np.sin(theta) + (ys - cy) * np.cos(theta)) / b
+    shift = rng.uniform(0.45, 0.65)
+    mask = (u ** 2 + v ** 2 <= 1) & (u ** 2 / 0.95 + (v - shift) ** 2 / 0.8 > 1)
+    shade = 0.8 + 0.2 * (1 - np.abs(u)) - 0.15 * np.clip(v, -1, 1)
+    base = np.array([0.95, 0.82, 0.2])[:, None, None] * rng.uniform(0.85, 1.05)
+    colour = np.clip(base * shade[None] + rng.normal(0, 0.02, size=(3, size, size)), 0, 1)
+    image = np.where(mask[None], colour, image).astype(np.float32)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    box = [cols[0] / size, rows[0] / size, (cols[-1] + 1) / size, (rows[-1] + 1) / size]
+    return image, mask, box
+
+
+def banana_stand_in(n: int, size: int = 256, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``n`` generated detection images: (images (n, 3, S, S), targets (n, 1, 5), masks (n, S, S)).
+
+    Example ``i`` depends only on ``(seed, i)``, so the first images are the same whatever ``n`` is.
+    """
+    if n < 0 or size < 16:
+        raise ValueError(f"need n >= 0 and size >= 16, got n={n}, size={size}")
+    images = np.zeros((n, 3, size, size), dtype=np.float32)
+    masks = np.zeros((n, size, size), dtype=bool)
+    targets = np.zeros((n, 1, 5), dtype=np.float32)
+    for i in range(n):
+        rng = np.random.default_rng([seed, i])
+        images[i], masks[i], box = _stand_in_example(rng, size)
+        targets[i, 0] = [0.0, *box]
+    return torch.from_numpy(images), torch.from_numpy(targets), torch.from_numpy(masks)
+
+
+def banana_detection(train_size: int | None = None, val_size: int | None = None,
+                     size: int = 256) -> tuple[DetectionSet, DetectionSet, str]:
+    """The banana detection set as (train, val, source): images ``(N, 3, size, size)`` and targets ``(N, 1, 5)``.
+
+    Targets are ``[class, xmin, ymin, xmax, ymax]`` with class 0 (banana) and box corners divided by
+    the image's width and height. Online: d2l's ``banana-detection.zip`` (1,000 training and 100
+    validation images of 256×256); ``*_size`` take the first images. Offline (or when the download
+    fails): yellow crescents pasted at random scale, rotation and position on random crops of
+    scikit-image's sample photos and textures, boxes computed from the masks, announced.
+    """
+    for name, value in (("train_size", train_size), ("val_size", val_size)):
+        if value is not None and value < 0:
+            raise ValueError(f"{name} must be >= 0 or None, got {value}")
+    if size < 16:
+        raise ValueError(f"size must be >= 16, got {size}")
+    try:
+        path = download(BANANA_URL, sha1=BANANA_SHA1)
+        xtr, ytr = _read_bananas(path, "train", train_size, size)
+        xva, yva = _read_bananas(path, "val", val_size, size)
+        source, note = "banana detection (d2l's banana-detection.zip)", ""
+    except (DownloadError, CorruptFileError) as err:
+        ntr = BANANA_SIZES["train"] if train_size is None else train_size
+        nva = BANANA_SIZES["val"] if val_size is None else val_size
+        xtr, ytr, _ = banana_stand_in(ntr, size, seed=0)
+        xva, yva, _ = banana_stand_in(nva, size, seed=1)
+        source = "yellow crescents pasted on scikit-image photos and textures (generated)"
+        note = f" [offline stand-in for banana-detection.zip; {str(err).splitlines()[0][:150]}]"
+    print(f"data: {source} — {len(xtr):,} train / {len(xva):,} val images of {size}×{size}{note}")
+    return DetectionSet(xtr, ytr, source), DetectionSet(xva, yva, source), source
