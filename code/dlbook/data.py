@@ -559,3 +559,209 @@ def banana_detection(train_size: int | None = None, val_size: int | None = None,
         note = f" [offline stand-in for banana-detection.zip; {str(err).splitlines()[0][:150]}]"
     print(f"data: {source} — {len(xtr):,} train / {len(xva):,} val images of {size}×{size}{note}")
     return DetectionSet(xtr, ytr, source), DetectionSet(xva, yva, source), source
+
+
+# ---------------------------------------------------------------------------------------------
+# Semantic segmentation: Pascal VOC2012, with a generated offline stand-in in the VOC layout.
+# ---------------------------------------------------------------------------------------------
+
+VOC_CLASSES = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
+               "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "potted plant",
+               "sheep", "sofa", "train", "tv/monitor"]
+VOC_SIZES = {"train": 1464, "val": 1449}      # images in VOC2012's segmentation splits
+VOC_IGNORE = 255                               # label of the border drawn around every object
+SHAPE_CLASSES = ["background", "disc", "square", "triangle"]
+SHAPE_STAND_IN_VERSION = "2"
+
+
+def voc_colormap() -> np.ndarray:
+    """VOC's 256-entry palette ``(256, 3)`` uint8: colour ``k`` spreads the bits of ``k`` over R, G, B."""
+    cmap = np.zeros((256, 3), dtype=np.uint8)
+    for k in range(256):
+        r = g = b = 0
+        c = k
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j)
+            g |= ((c >> 1) & 1) << (7 - j)
+            b |= ((c >> 2) & 1) << (7 - j)
+            c >>= 3
+        cmap[k] = (r, g, b)
+    return cmap
+
+
+class SegmentationSet(TensorDataset):
+    """Images ``(N, 3, S, S)`` in [0, 1] with label maps ``(N, S, S)`` (class indices, 255 = ignore)."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, classes: list[str], source: str):
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f"images must have shape (N, 3, H, W), got {tuple(images.shape)}")
+        if labels.shape != (images.shape[0], *images.shape[2:]):
+            raise ValueError(f"labels must have shape {(images.shape[0], *images.shape[2:])}, "
+                             f"got {tuple(labels.shape)}")
+        super().__init__(images, labels)
+        self.images, self.labels, self.classes, self.source = images, labels, classes, source
+
+    def __repr__(self) -> str:
+        return f"SegmentationSet({len(self)} images of shape {tuple(self.images.shape[1:])}, {self.source})"
+
+
+_SMALL_BACKGROUNDS: dict[int, list[torch.Tensor]] = {}
+
+
+def _small_backgrounds(size: int) -> list[torch.Tensor]:
+    """The sample photos as ``(3, h, w)`` tensors shrunk so that the shorter side is ``2 * size``."""
+    if size not in _SMALL_BACKGROUNDS:
+        shrunk = []
+        for bg in _backgrounds():
+            t = torch.from_numpy(bg).permute(2, 0, 1)[None]
+            scale = 2 * size / min(t.shape[-2:])
+            hw = (round(t.shape[-2] * scale), round(t.shape[-1] * scale))
+            shrunk.append(torch.nn.functional.interpolate(t, size=hw, mode="bilinear", antialias=True,
+                                                          align_corners=False)[0].clamp_(0, 1))
+        _SMALL_BACKGROUNDS[size] = shrunk
+    return _SMALL_BACKGROUNDS[size]
+
+
+def _shape_example(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """One generated RGB image ``(size, size, 3)`` uint8 and its label map ``(size, size)`` uint8."""
+    import colorsys
+
+    backgrounds = _small_backgrounds(size)
+    bg = backgrounds[rng.integers(len(backgrounds))]
+    h, w = bg.shape[1:]
+    side = int(rng.uniform(0.5, 1.0) * min(h, w))
+    top, left = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+    image = _resize(bg[None, :, top:top + side, left:left + side], size)[0].permute(1, 2, 0).numpy().copy()
+    label = np.zeros((size, size), dtype=np.uint8)
+    ys, xs = np.mgrid[0:size, 0:size] + 0.5
+    for _ in range(rng.integers(1, 4)):
+        cls = int(rng.integers(1, len(SHAPE_CLASSES)))
+        r = rng.uniform(0.1, 0.25) * size
+        cx, cy = rng.uniform(r, size - r, size=2)
+        theta = rng.uniform(0, 2 * np.pi)
+        u = (xs - cx) * np.cos(theta) + (ys - cy) * np.sin(theta)
+        v = -(xs - cx) * np.sin(theta) + (ys - cy) * np.cos(theta)
+        if cls == 1:
+            mask = u ** 2 + v ** 2 <= r ** 2
+        elif cls == 2:
+            mask = (np.abs(u) <= 0.8 * r) & (np.abs(v) <= 0.8 * r)
+        else:   # equilateral triangle with circumradius r
+            mask = (v <= r / 2) & (np.sqrt(3) * u - v <= r) & (-np.sqrt(3) * u - v <= r)
+        # each class has its own hue family (red, green, blue), jittered, with random saturation and value
+        hue = ((cls - 1) / 3 + rng.uniform(-0.06, 0.06)) % 1
+        sat, val = rng.uniform(0.6, 1.0), rng.uniform(0.55, 1.0)
+        colour = np.array(colorsys.hsv_to_rgb(hue, sat, val))
+        shade = 1 + 0.15 * (u + v) / (2 * r) + rng.normal(0, 0.03, size=(size, size))
+        fill = np.clip(colour[None, None] * shade[..., None], 0, 1)
+        image = np.where(mask[..., None], fill, image)
+        label[mask] = cls
+    # VOC's ignore border: a one-pixel ring just outside every object's edge
+    objects = label > 0
+    grown = objects.copy()
+    grown[1:] |= objects[:-1]
+    grown[:-1] |= objects[1:]
+    grown[:, 1:] |= objects[:, :-1]
+    grown[:, :-1] |= objects[:, 1:]
+    label[grown & ~objects] = VOC_IGNORE
+    return (np.clip(image, 0, 1) * 255).round().astype(np.uint8), label
+
+
+def voc_stand_in(root: str | os.PathLike, splits: dict[str, int], size: int = 96, seed: int = 0) -> Path:
+    """Write a generated segmentation set in VOC2012's folder layout under ``root``; returns ``root``.
+
+    Discs, squares and triangles (classes 1–3; reddish, greenish and bluish) on crops of scikit-image's sample photos:
+    ``VOCdevkit/VOC2012/JPEGImages/<id>.jpg``, ``SegmentationClass/<id>.png`` (palette PNGs with
+    VOC's colour map, 255 = ignore border) and ``ImageSets/Segmentation/<split>.txt``. Example ``i``
+    of a split depends only on ``(seed, split, i)``; files already there are reused.
+    """
+    from PIL import Image
+
+    if size < 16 or any(n < 0 for n in splits.values()):
+        raise ValueError(f"need size >= 16 and non-negative split sizes, got {size}, {splits}")
+    base = Path(root) / "VOCdevkit" / "VOC2012"
+    folders = {k: base / k for k in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    palette = voc_colormap().reshape(-1).tolist()
+    for s, (split, n) in enumerate(sorted(splits.items())):
+        ids = [f"shapes{SHAPE_STAND_IN_VERSION}_{size}_{split}_{seed}_{i:05d}" for i in range(n)]
+        for i, name in enumerate(ids):
+            jpg, png = folders["JPEGImages"] / f"{name}.jpg", folders["SegmentationClass"] / f"{name}.png"
+            if jpg.exists() and png.exists():
+                continue
+            image, label = _shape_example(np.random.default_rng([seed, s, i]), size)
+            Image.fromarray(image).save(jpg, quality=95)
+            mask = Image.fromarray(label, mode="P")
+            mask.putpalette(palette)
+            mask.save(png)
+        (folders["ImageSets/Segmentation"] / f"{split}.txt").write_text("".join(f"{i}\n" for i in ids))
+    return Path(root)
+
+
+def _square(image, label, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A PIL image and label map resized (shorter side to ``size``) and centre-cropped to size×size."""
+    img = torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)
+    lab = torch.from_numpy(np.array(label, dtype=np.uint8).astype(np.int64))
+    h, w = lab.shape
+    scale = size / min(h, w)
+    nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
+    if (nh, nw) != (h, w):
+        img = torch.nn.functional.interpolate(img[None], size=(nh, nw), mode="bilinear",
+                                              antialias=True, align_corners=False)[0].clamp_(0, 1)
+        lab = torch.nn.functional.interpolate(lab[None, None].float(), size=(nh, nw),
+                                              mode="nearest")[0, 0].long()
+    top, left = (nh - size) // 2, (nw - size) // 2
+    return img[:, top:top + size, left:left + size], lab[top:top + size, left:left + size]
+
+
+def _read_voc(root: Path, split: str, n: int | None, size: int, download: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``n`` images of a VOC2012 segmentation split, via torchvision, as square tensors."""
+    import torchvision
+
+    dataset = torchvision.datasets.VOCSegmentation(root=str(root), year="2012", image_set=split,
+                                                   download=download)
+    n = len(dataset) if n is None else min(n, len(dataset))
+    pairs = [_square(*dataset[i], size) for i in range(n)]
+    if not pairs:
+        return torch.zeros(0, 3, size, size), torch.zeros(0, size, size, dtype=torch.long)
+    return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+
+
+def voc_segmentation(train_size: int | None = None, val_size: int | None = None,
+                     size: int = 224) -> tuple[SegmentationSet, SegmentationSet, list[str], str]:
+    """A semantic segmentation set as (train, val, classes, source).
+
+    Images are ``(N, 3, size, size)`` in [0, 1] (shorter side resized to ``size``, centre crop);
+    labels ``(N, size, size)`` long, with 255 on the ignore border around objects. Online: Pascal
+    VOC2012's segmentation splits (1,464 train / 1,449 val images, 21 classes) through
+    ``torchvision.datasets.VOCSegmentation``; ``*_size`` take the first images of each split.
+    Offline (or when the download fails): a generated set of discs, squares and triangles on
+    scikit-image photos (4 classes), written in VOC's layout and read by the same torchvision
+    class, announced.
+    """
+    for name, value in (("train_size", train_size), ("val_size", val_size)):
+        if value is not None and value < 0:
+            raise ValueError(f"{name} must be >= 0 or None, got {value}")
+    if size < 16:
+        raise ValueError(f"size must be >= 16, got {size}")
+    reason = "DLBOOK_OFFLINE is set"
+    parts = None
+    if not offline():
+        try:
+            parts = [_read_voc(data_dir(), s, n, size, True) for s, n in (("train", train_size), ("val", val_size))]
+            classes, source, note = VOC_CLASSES, "Pascal VOC2012 segmentation", ""
+        except (RuntimeError, OSError) as err:
+            reason = f"VOC2012 download failed: {str(err).splitlines()[0][:150] if str(err) else type(err).__name__}"
+    if parts is None:
+        ntr = VOC_SIZES["train"] if train_size is None else train_size
+        nva = VOC_SIZES["val"] if val_size is None else val_size
+        root = voc_stand_in(data_dir() / "voc-shapes", {"train": ntr, "val": nva}, size=size)
+        parts = [_read_voc(root, s, None, size, False) for s in ("train", "val")]
+        classes = SHAPE_CLASSES
+        source = "discs, squares and triangles on scikit-image photos, in VOC2012's layout (generated)"
+        note = f" [offline stand-in for Pascal VOC2012; {reason}]"
+    (xtr, ytr), (xva, yva) = parts
+    print(f"data: {source} — {len(xtr):,} train / {len(xva):,} val images of {size}×{size}, "
+          f"{len(classes)} classes{note}")
+    return (SegmentationSet(xtr, ytr, classes, source), SegmentationSet(xva, yva, classes, source),
+            classes, source)
