@@ -7,8 +7,10 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from dlbook.models import Decoder
+from dlbook.models import Decoder, check_dropout, check_positive_ints
+from dlbook.models import check_dropout, check_positive_ints
 from dlbook.models import Encoder
+from dlbook.models import Decoder
 
 
 def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None = None) -> torch.Tensor:
@@ -55,12 +57,6 @@ def _check_qkv(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) 
                          f"values {values.shape[1]}")
 
 
-def _check_positive(**sizes: int) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
 class AdditiveAttention(nn.Module):
     """Additive attention: score(q, k) = w_v^T tanh(W_q q + W_k k), an MLP with one hidden layer
     of ``num_hiddens`` units, so queries and keys may have different sizes.
@@ -72,9 +68,8 @@ class AdditiveAttention(nn.Module):
 
     def __init__(self, key_size: int, query_size: int, num_hiddens: int, dropout: float = 0.0):
         super().__init__()
-        _check_positive(key_size=key_size, query_size=query_size, num_hiddens=num_hiddens)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        check_positive_ints(key_size=key_size, query_size=query_size, num_hiddens=num_hiddens)
+        check_dropout(dropout)
         self.key_size, self.query_size = key_size, query_size
         self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
@@ -106,8 +101,7 @@ class DotProductAttention(nn.Module):
 
     def __init__(self, dropout: float = 0.0):
         super().__init__()
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        check_dropout(dropout)
         self.dropout = nn.Dropout(dropout)
         self.attention_weights: torch.Tensor | None = None
 
@@ -137,10 +131,9 @@ class Seq2SeqAttentionDecoder(Decoder):
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
                  dropout: float = 0.0):
         super().__init__()
-        _check_positive(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
+        check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
                         num_layers=num_layers)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        check_dropout(dropout)
         self.attention = AdditiveAttention(num_hiddens, num_hiddens, num_hiddens, dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout)
@@ -173,18 +166,6 @@ class Seq2SeqAttentionDecoder(Decoder):
         return scores, (enc_outputs, hidden, enc_valid_lens)
 
 
-def _check_ints(**sizes: int) -> None:
-    """Raise ValueError unless every value is a positive int."""
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def _check_dropout(dropout: float) -> None:
-    if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-
-
 class PositionalEncoding(nn.Module):
     """Sinusoidal positional encoding: adds P[offset:offset + steps] to X (batch, steps, num_hiddens),
     with P[i, 2j] = sin(i / 10000**(2j/num_hiddens)) and P[i, 2j+1] = cos(of the same), then dropout.
@@ -194,10 +175,10 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, num_hiddens: int, dropout: float, max_len: int = 1000):
         super().__init__()
-        _check_ints(num_hiddens=num_hiddens, max_len=max_len)
+        check_positive_ints(num_hiddens=num_hiddens, max_len=max_len)
         if num_hiddens % 2:
             raise ValueError(f"num_hiddens must be even (sine/cosine pairs), got {num_hiddens}")
-        _check_dropout(dropout)
+        check_dropout(dropout)
         self.num_hiddens, self.max_len = num_hiddens, max_len
         self.dropout = nn.Dropout(dropout)
         positions = torch.arange(max_len, dtype=torch.float32)[:, None]                 # (max_len, 1)
@@ -232,10 +213,10 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, num_hiddens: int, num_heads: int, dropout: float, bias: bool = False):
         super().__init__()
-        _check_ints(num_hiddens=num_hiddens, num_heads=num_heads)
+        check_positive_ints(num_hiddens=num_hiddens, num_heads=num_heads)
         if num_hiddens % num_heads:
             raise ValueError(f"num_hiddens ({num_hiddens}) must be divisible by num_heads ({num_heads})")
-        _check_dropout(dropout)
+        check_dropout(dropout)
         self.num_hiddens, self.num_heads = num_hiddens, num_heads
         self.attention = DotProductAttention(dropout)
         self.W_q = nn.Linear(num_hiddens, num_hiddens, bias=bias)
@@ -288,7 +269,7 @@ class PositionWiseFFN(nn.Module):
 
     def __init__(self, num_inputs: int, ffn_num_hiddens: int, num_outputs: int):
         super().__init__()
-        _check_ints(num_inputs=num_inputs, ffn_num_hiddens=ffn_num_hiddens, num_outputs=num_outputs)
+        check_positive_ints(num_inputs=num_inputs, ffn_num_hiddens=ffn_num_hiddens, num_outputs=num_outputs)
         self.dense1 = nn.Linear(num_inputs, ffn_num_hiddens)
         self.relu = nn.ReLU()
         self.dense2 = nn.Linear(ffn_num_hiddens, num_outputs)
@@ -305,7 +286,7 @@ class AddNorm(nn.Module):
 
     def __init__(self, normalized_shape: int | tuple[int, ...], dropout: float):
         super().__init__()
-        _check_dropout(dropout)
+        check_dropout(dropout)
         self.dropout = nn.Dropout(dropout)
         self.ln = nn.LayerNorm(normalized_shape)
 
@@ -345,7 +326,7 @@ class TransformerEncoder(Encoder):
     def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
                  num_blks: int, dropout: float, bias: bool = False, max_len: int = 1000):
         super().__init__()
-        _check_ints(vocab_size=vocab_size, num_blks=num_blks)
+        check_positive_ints(vocab_size=vocab_size, num_blks=num_blks)
         self.num_hiddens = num_hiddens
         self.embedding = nn.Embedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
@@ -405,7 +386,7 @@ class TransformerDecoder(Decoder):
     def __init__(self, vocab_size: int, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
                  num_blks: int, dropout: float, bias: bool = False, max_len: int = 1000):
         super().__init__()
-        _check_ints(vocab_size=vocab_size, num_blks=num_blks)
+        check_positive_ints(vocab_size=vocab_size, num_blks=num_blks)
         self.num_hiddens, self.num_blks = num_hiddens, num_blks
         self.embedding = nn.Embedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)

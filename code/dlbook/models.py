@@ -515,10 +515,17 @@ class EncoderDecoder(nn.Module):
         return self.decoder(dec_X, state)
 
 
-def _check_sizes_rnn(**sizes: int) -> None:
+def check_positive_ints(**sizes: int) -> None:
+    """Raise ValueError, naming the argument, unless every keyword's value is a positive int."""
     for name, value in sizes.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def check_dropout(dropout: float) -> None:
+    """Raise ValueError unless ``dropout`` is a number in [0, 1)."""
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
 
 
 class Seq2SeqEncoder(Encoder):
@@ -528,10 +535,9 @@ class Seq2SeqEncoder(Encoder):
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
                  dropout: float = 0.0):
         super().__init__()
-        _check_sizes_rnn(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
+        check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
                          num_layers=num_layers)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        check_dropout(dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, dropout=dropout)
 
@@ -552,10 +558,9 @@ class Seq2SeqDecoder(Decoder):
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
                  dropout: float = 0.0):
         super().__init__()
-        _check_sizes_rnn(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
+        check_positive_ints(vocab_size=vocab_size, embed_size=embed_size, num_hiddens=num_hiddens,
                          num_layers=num_layers)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        check_dropout(dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout)
         self.dense = nn.Linear(num_hiddens, vocab_size)
