@@ -46,6 +46,11 @@ def offline() -> bool:
     return os.environ.get("DLBOOK_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _stand_in_note(what: str, err: Exception) -> str:
+    """The end of a loader's announcement when it fell back to its stand-in: what it replaces, and why."""
+    return f" [offline stand-in for {what}; {str(err).splitlines()[0][:150]}]"
+
+
 def file_hash(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     """Hex digest of a file's contents."""
     digest = hashlib.new(algorithm)
@@ -282,7 +287,7 @@ def time_machine() -> tuple[str, str]:
     except (DownloadError, CorruptFileError) as err:
         text = _python_docs_text()
         source = "English prose from Python's own help texts (pydoc_data.topics)"
-        note = f" [offline stand-in for The Time Machine; {str(err).splitlines()[0][:150]}]"
+        note = _stand_in_note("The Time Machine", err)
     print(f"data: {source} — {len(text):,} characters{note}")
     return text, source
 
@@ -346,7 +351,7 @@ def surnames(per_language: int = 400) -> tuple[dict[str, list[str]], str]:
     except (DownloadError, CorruptFileError) as err:
         names = _faker_surnames(per_language)
         source = f"surnames from Faker's locale lists ({len(names)} languages, at most {per_language} each)"
-        note = f" [offline stand-in for the tutorial's names; {str(err).splitlines()[0][:150]}]"
+        note = _stand_in_note("the tutorial's names", err)
     print(f"data: {source} — {sum(map(len, names.values())):,} names{note}")
     return names, source
 
@@ -401,7 +406,7 @@ def translation_pairs() -> tuple[list[tuple[str, str]], str]:
     except (DownloadError, CorruptFileError) as err:
         pairs = _number_and_date_pairs()
         source = "English-French sentences about numbers and dates, generated with num2words and babel"
-        note = f" [offline stand-in for fra-eng.zip; {str(err).splitlines()[0][:150]}]"
+        note = _stand_in_note("fra-eng.zip", err)
     print(f"data: {source} — {len(pairs):,} pairs{note}")
     return pairs, source
 
@@ -556,7 +561,7 @@ def banana_detection(train_size: int | None = None, val_size: int | None = None,
         xtr, ytr, _ = banana_stand_in(ntr, size, seed=0)
         xva, yva, _ = banana_stand_in(nva, size, seed=1)
         source = "yellow crescents pasted on scikit-image photos and textures (generated)"
-        note = f" [offline stand-in for banana-detection.zip; {str(err).splitlines()[0][:150]}]"
+        note = _stand_in_note("banana-detection.zip", err)
     print(f"data: {source} — {len(xtr):,} train / {len(xva):,} val images of {size}×{size}{note}")
     return DetectionSet(xtr, ytr, source), DetectionSet(xva, yva, source), source
 
