@@ -278,7 +278,8 @@ class PositionWiseFFN(nn.Module):
         """The MLP applied along the last axis of X."""
         if X.shape[-1] != self.dense1.in_features:
             raise ValueError(f"X must have {self.dense1.in_features} features in its last axis, got {tuple(X.shape)}")
-        return self.dense2(self.relu(self.dense1(X)))
+        hidden = self.relu(self.dense1(X))
+        return self.dense2(hidden)
 
 
 class AddNorm(nn.Module):
@@ -294,7 +295,7 @@ class AddNorm(nn.Module):
         """``LayerNorm(X + dropout(Y))``."""
         if X.shape != Y.shape:
             raise ValueError(f"X and Y must have the same shape, got {tuple(X.shape)} and {tuple(Y.shape)}")
-        return self.ln(self.dropout(Y) + X)
+        return self.ln(X + self.dropout(Y))
 
 
 class TransformerEncoderBlock(nn.Module):
@@ -311,8 +312,8 @@ class TransformerEncoderBlock(nn.Module):
 
     def forward(self, X: torch.Tensor, valid_lens: torch.Tensor | None = None) -> torch.Tensor:
         """Self-attention over the first ``valid_lens`` (batch,) positions of each row, then the FFN."""
-        Y = self.addnorm1(X, self.attention(X, X, X, valid_lens))
-        return self.addnorm2(Y, self.ffn(Y))
+        attended = self.addnorm1(X, self.attention(X, X, X, valid_lens))
+        return self.addnorm2(attended, self.ffn(attended))
 
 
 class TransformerEncoder(Encoder):

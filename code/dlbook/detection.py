@@ -278,19 +278,19 @@ def bbox_predictor(num_inputs: int, num_anchors: int) -> nn.Conv2d:
     """3×3 convolution giving num_anchors * 4 box offsets at every pixel."""
     if min(num_inputs, num_anchors) < 1:
         raise ValueError(f"num_inputs and num_anchors must be >= 1, got {num_inputs}, {num_anchors}")
-    return nn.Conv2d(num_inputs, num_anchors * 4, kernel_size=3, padding=1)
+    return nn.Conv2d(num_inputs, 4 * num_anchors, kernel_size=3, padding=1)
 
 
 def flatten_pred(pred: torch.Tensor) -> torch.Tensor:
     """Predictions (B, C, H, W) as (B, H*W*C), channels last so each pixel's anchors stay together."""
     if pred.ndim != 4:
         raise ValueError(f"pred must have shape (B, C, H, W), got {tuple(pred.shape)}")
-    return torch.flatten(pred.permute(0, 2, 3, 1), start_dim=1)
+    return pred.permute(0, 2, 3, 1).reshape(pred.shape[0], -1)   # channels last, then flatten
 
 
 def concat_preds(preds: list[torch.Tensor]) -> torch.Tensor:
     """Flattened predictions of several scales joined along dimension 1."""
-    return torch.cat([flatten_pred(p) for p in preds], dim=1)
+    return torch.cat(list(map(flatten_pred, preds)), dim=1)
 
 
 def down_sample_blk(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -339,15 +339,15 @@ class TinySSD(nn.Module):
         """Anchors (1, A, 4), class scores (B, A, num_classes + 1) and offsets (B, 4A) for images X (B, 3, H, W)."""
         if X.ndim != 4 or X.shape[1] != 3 or min(X.shape[-2:]) < 64:   # six halvings need 64 pixels
             raise ValueError(f"X must have shape (B, 3, H, W) with H, W >= 64, got {tuple(X.shape)}")
-        anchors, cls_preds, bbox_preds = [], [], []
+        anchors, class_preds, offset_preds = [], [], []
         for blk, cls, bbox, size, ratio in zip(self.blocks, self.cls, self.bbox, self.sizes, self.ratios):
             X = blk(X)
             anchors.append(multibox_prior(X, size, ratio))
-            cls_preds.append(cls(X))
-            bbox_preds.append(bbox(X))
-        cls_out = concat_preds(cls_preds)
+            class_preds.append(cls(X))
+            offset_preds.append(bbox(X))
+        cls_out = concat_preds(class_preds)
         return (torch.cat(anchors, dim=1), cls_out.reshape(cls_out.shape[0], -1, self.num_classes + 1),
-                concat_preds(bbox_preds))
+                concat_preds(offset_preds))
 
 
 def average_precision(scores: torch.Tensor, true_positive: torch.Tensor, num_gt: int) -> float:
