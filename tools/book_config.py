@@ -1,7 +1,8 @@
 """Print the book's _config.yml with changes for the test build.
 
-`make test` executes every chapter under nbval first, then builds the book from this config with
-execution switched off, so no chapter runs twice.
+`make test` executes every chapter under nbval first, which stores each executed chapter in the
+book's execution cache; the test build then reads the outputs from that cache, so no chapter runs
+twice (a chapter missing from the cache is executed by the build).
 """
 import argparse
 import sys
@@ -14,11 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--no-execute", action="store_true", help="build without executing the chapters")
+    parser.add_argument("--cache", metavar="DIR", help="the jupyter-cache folder to read executed chapters from")
     args = parser.parse_args()
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    if args.no_execute:
-        config["execute"]["execute_notebooks"] = "off"
+    if args.cache:
+        config["execute"]["execute_notebooks"] = "cache"
+        config["execute"]["cache"] = str(Path(args.cache).resolve())
     # paths in the config are relative to the book's root, wherever this copy is written
     config["bibtex_bibfiles"] = [str(ROOT / p) for p in config.get("bibtex_bibfiles", [])]
     exts = config["sphinx"].get("local_extensions", {})

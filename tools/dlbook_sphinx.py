@@ -1,7 +1,8 @@
 """Sphinx extension of the book.
 
 - Adds an "Open in Colab" link to every chapter page, pointing at the chapter's generated
-  ``.ipynb`` on the notebooks branch (the theme's own button would point at the ``.md``).
+  ``.ipynb`` on the notebooks branch (the theme's own button would point at the ``.md``), and a line
+  of facts: reading time, and the profile, hardware, run time and date its outputs come from.
 - ``{dlbook-results}`` and ``{dlbook-exec-stats}`` directives: tables built at the end of the build
   from the results that the chapters recorded with ``dlbook.record`` (``$DLBOOK_RESULTS``), from
   full-profile runs committed under ``results/``, and from the published numbers in
@@ -10,8 +11,11 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
+import re
+from functools import lru_cache
 from pathlib import Path
 
 from docutils import nodes
@@ -237,20 +241,77 @@ def always_regenerate(app, env, added, changed, removed):
     return sorted(getattr(env, "dlbook_generated", set()))
 
 
-def add_colab_link(app, pagename, templatename, context, doctree):
+WORDS_PER_MINUTE = 200
+WORD = re.compile(r"\w+")
+
+
+def reading_minutes(text: str) -> int:
+    """Minutes a reader needs for a page's Markdown source (front matter left out)."""
+    if text.startswith("---"):
+        text = text.split("---", 2)[-1]
+    return max(1, round(len(WORD.findall(text)) / WORDS_PER_MINUTE))
+
+
+@lru_cache(maxsize=1)
+def this_builds_runs() -> dict[str, dict]:
+    folder = results_dir()
+    return load_runs(folder) if folder.is_dir() else {}
+
+
+def page_facts(app, pagename: str, text: str, executable: bool) -> str:
+    """Reading time and, for a chapter, where its outputs come from: profile, hardware, run time, date."""
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    facts = [f"{reading_minutes(text)} min read"]
+    if executable:
+        run = this_builds_runs().get(pagename.removeprefix("chapters/"))
+        exec_data = NbMetadataCollector.get_exec_data(app.env, pagename) or {}
+        seconds = exec_data.get("runtime") or (run or {}).get("seconds")
+        if run:
+            facts.append(f"outputs from the {run['profile']} profile on {run['device_name']}")
+        if seconds:
+            facts.append(f"executed in {seconds:.0f} s")
+        if run:
+            facts.append(f"last executed {run['started']}")
+        elif not exec_data:
+            facts.append("not executed in this build")
+    return " · ".join(facts)
+
+
+def add_page_header(app, pagename, templatename, context, doctree):
+    """Above each chapter: the Colab link (for notebooks) and the page's facts."""
     if doctree is None or not pagename.startswith("chapters/"):
         return
     source = Path(app.env.doc2path(pagename))
-    head = source.read_text(encoding="utf-8")[:2000] if source.exists() else ""
-    if "kernelspec:" not in head:
-        return
-    url = app.config.html_theme_options.get("repository_url", "").rstrip("/")
-    repo = url.removeprefix("https://github.com/")
-    href = (f"https://colab.research.google.com/github/{repo}/blob/"
-            f"{app.config.dlbook_notebook_branch}/{pagename}.ipynb")
-    link = (f'<p class="dlbook-colab"><a class="reference external" href="{href}" '
-            f'title="Run this chapter in Google Colab">Open in Colab ▶</a></p>\n')
-    context["body"] = link + context.get("body", "")
+    text = source.read_text(encoding="utf-8") if source.exists() else ""
+    executable = "kernelspec:" in text[:2000]
+    header = ""
+    if executable:
+        url = app.config.html_theme_options.get("repository_url", "").rstrip("/")
+        repo = url.removeprefix("https://github.com/")
+        href = (f"https://colab.research.google.com/github/{repo}/blob/"
+                f"{app.config.dlbook_notebook_branch}/{pagename}.ipynb")
+        header += (f'<p class="dlbook-colab"><a class="reference external" href="{href}" '
+                   f'title="Run this chapter in Google Colab">Open in Colab ▶</a></p>\n')
+    header += f'<p class="dlbook-facts">{html.escape(page_facts(app, pagename, text, executable))}</p>\n'
+    context["body"] = header + context.get("body", "")
+
+
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    """Keep one copy of each script: sphinx-thebe adds its inline settings twice, and the second
+    ``const`` declaration is a JavaScript error on every page."""
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        key = (getattr(script, "filename", str(script)), tuple(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+# The theme starts a first-time reader with an empty colour mode and then logs a console error
+# about it; start in the reader's system mode instead.
+DEFAULT_MODE_JS = 'document.documentElement.dataset.mode = document.documentElement.dataset.mode || "auto";'
 
 
 def setup(app):
@@ -263,6 +324,8 @@ def setup(app):
     app.add_directive("dlbook-exec-stats", ExecStatsDirective)
     app.connect("env-get-outdated", always_regenerate)
     app.connect("doctree-resolved", fill_placeholders)
-    app.connect("html-page-context", add_colab_link)
+    app.connect("html-page-context", add_page_header)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    app.add_js_file(None, body=DEFAULT_MODE_JS, priority=100)
     app.add_css_file("dlbook.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

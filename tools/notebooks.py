@@ -1,7 +1,8 @@
 """Write one Colab-ready .ipynb per chapter into a folder (default _build/notebooks).
 
 Each notebook starts with a cell that installs the dlbook package from the book's repository when
-it runs in Google Colab, and does nothing anywhere else.
+the running Python does not have it (as in Google Colab), and does nothing anywhere else.
+``DLBOOK_PACKAGE`` overrides what is installed (a wheel, a folder, or any pip requirement).
 """
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ import yaml
 
 from chapters import ROOT, notebook_chapters, read_notebook
 
-SETUP = '''# Setup: in Google Colab, install the book's package `dlbook`; elsewhere this cell does nothing.
+SETUP = '''# Setup: install the book's package `dlbook` where it is missing (as in Colab); elsewhere this cell does nothing.
 import importlib
+import importlib.util
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    "dlbook @ git+{repo}@{branch}#subdirectory=code"], check=True)
+if importlib.util.find_spec("dlbook") is None:
+    package = os.environ.get("DLBOOK_PACKAGE", "dlbook @ git+{repo}@{branch}#subdirectory=code")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", package], check=True)
     importlib.invalidate_caches()'''
 
 

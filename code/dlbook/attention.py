@@ -7,10 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from dlbook.models import Decoder, check_dropout, check_positive_ints
-from dlbook.models import check_dropout, check_positive_ints
-from dlbook.models import Encoder
-from dlbook.models import Decoder
+from dlbook.models import Decoder, check_dropout, check_positive_ints, Encoder
 
 
 def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None = None) -> torch.Tensor:

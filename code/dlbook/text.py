@@ -7,10 +7,9 @@
 import collections
 import random
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Iterable
 import torch
 from torch import nn
-from collections.abc import Iterable
 import math
 from dataclasses import dataclass, field
 import torch.nn.functional as F
