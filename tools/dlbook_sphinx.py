@@ -302,7 +302,7 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     ``const`` declaration is a JavaScript error on every page."""
     seen, unique = set(), []
     for script in context.get("script_files", []):
-        key = (getattr(script, "filename", str(script)), tuple(sorted(getattr(script, "attributes", {}).items())))
+        key = (getattr(script, "filename", None) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
         if key not in seen:
             seen.add(key)
             unique.append(script)
