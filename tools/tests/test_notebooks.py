@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -74,9 +75,11 @@ def clean_python(where: Path) -> Path:
 @pytest.fixture(scope="module")
 def colab(tmp_path_factory):
     where = tmp_path_factory.mktemp("colab")
-    wheel_dir = where / "dist"
+    wheel_dir, source = where / "dist", where / "source"
+    # build from a copy, so that setuptools leaves no build folder in the repository
+    shutil.copytree(ROOT / "code", source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "tests"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "-w", wheel_dir, ROOT / "code"], check=True)
+                    "-w", wheel_dir, source], check=True)
     wheel = next(wheel_dir.glob("dlbook-*.whl"))
     python = clean_python(where)
     subprocess.run([sys.executable, ROOT / "tools" / "notebooks.py", where / "notebooks"], check=True,
