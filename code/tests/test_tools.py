@@ -41,8 +41,20 @@ assert y == 3
 
 def test_split_imports_keeps_the_code():
     imports, body = export.split_imports("import torch\nfrom torch import nn\n\n\ndef f():\n    import os\n")
-    assert imports == ["import torch", "from torch import nn"]
+    assert export.import_lines(imports) == ["import torch", "from torch import nn"]
     assert body == "def f():\n    import os"
+
+
+def test_split_imports_takes_whole_parenthesised_imports():
+    imports, body = export.split_imports("from torch import (\n    nn,\n)\nx = 1")
+    assert export.import_lines(imports) == ["from torch import nn"]
+    assert body == "x = 1"
+
+
+def test_imports_of_one_module_are_merged_and_future_comes_first():
+    imports, _ = export.split_imports("import torch\nfrom a import x\nfrom a import y, x\n"
+                                      "from __future__ import annotations\nimport torch\npass")
+    assert export.import_lines(imports) == ["from __future__ import annotations", "import torch", "from a import x, y"]
 
 
 def test_render_hoists_and_deduplicates_imports():
