@@ -61,13 +61,7 @@ check-html: book notebooks
 export: $(STAMP)
 	$(BIN)/python tools/export.py
 
-check-# make check-html: build the book (after `make test` nothing is executed again: the chapters come
-# from the execution cache) and the notebooks, then open every page in headless Chromium.
-check-html: book notebooks
-	$(BIN)/python tools/check_html.py _build/html --notebooks _build/notebooks \
-	  --screenshots _build/screenshots --search "saliency=chapters/understanding/visualizing"
-
-export: $(STAMP)
+check-export: $(STAMP)
 	$(BIN)/python tools/export.py --check
 
 notebooks: $(STAMP)
