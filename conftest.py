@@ -159,6 +159,7 @@ class ChapterCell(IPyNbCell):
 def store_executed(path: Path, outputs: dict[int, list], cache_dir: Path, seconds: float) -> None:
     """Put the chapter, read as myst-nb reads it, with its cells' outputs into a jupyter-cache."""
     import nbformat
+    from IPython.core.displayhook import DisplayHook
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     from myst_nb.core.read import read_myst_markdown_notebook
@@ -170,6 +171,10 @@ def store_executed(path: Path, outputs: dict[int, list], cache_dir: Path, second
     for count, cell in enumerate(code, start=1):
         cell.execution_count = count
         cell.outputs = [nbformat.from_dict(out) for out in outputs[count - 1]]
+        if DisplayHook.semicolon_at_end_of_expression(cell.source):
+            # nbval runs cells without storing history, so IPython cannot see a closing ";"
+            # and shows the value Jupyter would hide: drop it, as Jupyter does
+            cell.outputs = [out for out in cell.outputs if out.output_type != "execute_result"]
         for out in cell.outputs:
             if out.output_type == "execute_result":
                 out.execution_count = count
